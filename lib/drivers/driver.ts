@@ -1,0 +1,43 @@
+/**
+ * The driver contract (docs/drivers.md). A driver translates between one kind of gateway and
+ * the context model, and nothing else: sealing, trust, replay protection, sequence jumps and
+ * filtering happen above it, the same for every driver.
+ */
+import type { Context } from '../model/context.js';
+import type { PlannedChange } from '../restore/merge.js';
+
+export interface ApplyOptions {
+  /** Overwrite records with the same identity and different keys instead of refusing. */
+  replace: boolean;
+  /** Compute and return the changes without making them. */
+  dryRun: boolean;
+}
+
+export interface ApplyReport {
+  changes: PlannedChange[];
+  applied: boolean;
+}
+
+export interface Driver {
+  /** The URI the driver was opened with, for messages. */
+  readonly uri: string;
+  /** The gateway's whole context, validated. */
+  read(): Promise<Context>;
+  /**
+   * `get --move`: reads the context, lets `select` pick the part to export, hands it to
+   * `deliver` (which seals and writes the blob), and only when that succeeded takes exactly
+   * that part out of service, in one step, so no SA is ever live on two gateways and none is
+   * lost when the blob could not be written.
+   */
+  take(select: (context: Context) => Context, deliver: (taken: Context) => Promise<void>): Promise<{ taken: Context; removed: PlannedChange[] }>;
+  /**
+   * Applies `context` all or nothing: on any failure the gateway is left exactly as it was and
+   * a GatewayError says what failed. Conflicts are reported before anything is changed.
+   */
+  apply(context: Context, options: ApplyOptions): Promise<ApplyReport>;
+}
+
+export interface DriverEnvironment {
+  nowMs: () => number;
+  cwd: string;
+}

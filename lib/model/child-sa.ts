@@ -1,0 +1,184 @@
+/**
+ * One IPsec SA of the SAD (RFC 4301 §4.4.2), unidirectional, with everything the kernel needs
+ * to carry on: keys, outbound sequence counter, inbound anti-replay state, lifetime used so far.
+ */
+import { z } from 'zod';
+import { COMPRESSION, ENCRYPTION, INTEGRITY, encryptionKeyBytes, encryptionNames, integrityNames } from './algorithms.js';
+import { Address, Family, IpsecMode, IpsecProtocol, Mark, Selector } from './common.js';
+import { familyOf } from './address.js';
+import { bytes, localId, u16, u32, u64, unixSeconds } from './leaves.js';
+import { secret } from './secret.js';
+
+export const Integrity = z.strictObject({
+  algorithm: z.enum(integrityNames),
+  truncBits: z.number().int().min(32).max(512),
+  key: secret(bytes({ max: 64 })),
+});
+
+/** Keys and algorithms, by shape: AEAD (ESP), cipher plus integrity (ESP), integrity only (AH), compression (IPComp). */
+export const ChildCrypto = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('aead'),
+    algorithm: z.enum(encryptionNames),
+    keySize: z.number().int(),
+    icvBits: z.number().int(),
+    key: secret(bytes({ max: 64 })),
+  }),
+  z.strictObject({
+    kind: z.literal('cipher'),
+    encryption: z.strictObject({
+      algorithm: z.enum(encryptionNames),
+      keySize: z.number().int(),
+      key: secret(bytes({ max: 64 })),
+    }),
+    integrity: Integrity,
+  }),
+  z.strictObject({ kind: z.literal('integrity'), integrity: Integrity }),
+  z.strictObject({ kind: z.literal('compression'), algorithm: z.enum(COMPRESSION) }),
+]);
+export type ChildCrypto = z.infer<typeof ChildCrypto>;
+
+/**
+ * Sequence state (RFC 4303 §3.3.3, §3.4.3). `outbound` is the last sequence number sent;
+ * `inbound` the highest received, with the anti-replay window: `windowSize` packets, and
+ * `bitmap` as the kernel keeps it (little-endian 32-bit words, see docs/FORMAT.md §4.3).
+ * With ESN all counters are 64-bit; without, they must fit in 32 bits.
+ */
+export const Sequence = z.strictObject({
+  esn: z.boolean(),
+  outbound: u64(),
+  inbound: u64(),
+  windowSize: z.number().int().min(0).max(0x1_0000 * 32),
+  bitmap: bytes({ max: 0x1_0000 * 4 }),
+});
+export type Sequence = z.infer<typeof Sequence>;
+
+/** One side of a lifetime (RFC 4301 §4.4.2.1); absent fields mean no limit. */
+export const LifetimeLimit = z.strictObject({
+  bytes: u64().optional(),
+  packets: u64().optional(),
+  addSeconds: u64().optional(),
+  useSeconds: u64().optional(),
+});
+
+export const Lifetime = z.strictObject({
+  soft: LifetimeLimit,
+  hard: LifetimeLimit,
+  used: z.strictObject({
+    bytes: u64(),
+    packets: u64(),
+    /** When the SA was installed, seconds since the epoch. */
+    addTime: unixSeconds(),
+    /** When the SA first carried a packet; absent if it never did. */
+    useTime: unixSeconds().optional(),
+  }),
+});
+export type Lifetime = z.infer<typeof Lifetime>;
+
+/** ESP in UDP (RFC 3948); `originalAddress` is the NAT-OA for transport mode checksum fixes. */
+export const Encapsulation = z.strictObject({
+  type: z.literal('espinudp'),
+  sourcePort: u16(),
+  destinationPort: u16(),
+  originalAddress: Address.optional(),
+});
+
+export const STATE_FLAGS = ['noecn', 'decap-dscp', 'nopmtudisc', 'wildrecv', 'icmp', 'af-unspec', 'align4'] as const;
+
+export const ChildSa = z
+  .strictObject({
+    id: localId(),
+    /** The IKE SA that negotiated this SA; absent for SAs with no IKE SA in the context. */
+    ikeSaId: localId().optional(),
+    direction: z.enum(['in', 'out']),
+    protocol: IpsecProtocol,
+    spi: bytes(4),
+    family: Family,
+    source: Address,
+    destination: Address,
+    mode: IpsecMode,
+    reqid: u32(),
+    crypto: ChildCrypto,
+    sequence: Sequence,
+    lifetime: Lifetime,
+    encapsulation: Encapsulation.optional(),
+    mark: Mark.optional(),
+    ifId: u32().optional(),
+    flags: z.array(z.enum(STATE_FLAGS)),
+    /** The selector the kernel stores with the SA (traffic it may carry); absent means any. */
+    selector: Selector.optional(),
+  })
+  .superRefine((sa, ctx) => {
+    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+
+    if (sa.spi.every((x) => x === 0)) issue(['spi'], 'SPI must not be zero');
+    if (sa.protocol === 'ipcomp' && (sa.spi[0] !== 0 || sa.spi[1] !== 0)) {
+      issue(['spi'], 'an IPComp CPI is 16 bits: the first two bytes must be zero');
+    }
+    for (const side of ['source', 'destination'] as const) {
+      const family = familyOf(sa[side]);
+      if (family && family !== sa.family) issue([side], `${family} address in an ${sa.family} SA`);
+    }
+
+    const wanted = { esp: ['aead', 'cipher'], ah: ['integrity'], ipcomp: ['compression'] }[sa.protocol];
+    if (!wanted.includes(sa.crypto.kind)) {
+      issue(['crypto', 'kind'], `${sa.protocol} takes ${wanted.join(' or ')} keys, not ${sa.crypto.kind}`);
+    }
+    checkCrypto(sa.crypto, issue);
+
+    const seq = sa.sequence;
+    const limit = seq.esn ? 2n ** 64n - 1n : 2n ** 32n - 1n;
+    for (const field of ['outbound', 'inbound'] as const) {
+      if (seq[field] > limit) issue(['sequence', field], 'exceeds 32 bits without ESN');
+    }
+    const words = Math.ceil(seq.windowSize / 32);
+    if (seq.bitmap.byteLength !== words * 4) {
+      issue(['sequence', 'bitmap'], `a ${seq.windowSize}-packet window takes ${words * 4} bitmap bytes, got ${seq.bitmap.byteLength}`);
+    }
+    if (sa.encapsulation && sa.protocol !== 'esp') issue(['encapsulation'], 'only ESP can be UDP-encapsulated');
+  });
+export type ChildSa = z.infer<typeof ChildSa>;
+
+function checkCrypto(crypto: ChildCrypto, issue: (path: (string | number)[], message: string) => void): void {
+  const checkIntegrity = (integrity: z.infer<typeof Integrity>, path: string[]) => {
+    const algorithm = INTEGRITY[integrity.algorithm];
+    if (!algorithm) return;
+    if (integrity.key.byteLength !== algorithm.keyBytes) {
+      issue([...path, 'key'], `${integrity.algorithm} takes a ${algorithm.keyBytes}-byte key, got ${integrity.key.byteLength}`);
+    }
+    if (integrity.truncBits !== algorithm.truncBits) {
+      issue([...path, 'truncBits'], `${integrity.algorithm} truncates to ${algorithm.truncBits} bits`);
+    }
+  };
+  const checkCipher = (name: string, keySize: number, key: Uint8Array, path: string[], aead: boolean, icvBits?: number) => {
+    const algorithm = ENCRYPTION[name];
+    if (!algorithm) return;
+    if ((algorithm.icvBits !== undefined) !== aead) {
+      issue([...path, 'algorithm'], aead ? `${name} is not an AEAD cipher` : `${name} is an AEAD cipher: use kind "aead"`);
+      return;
+    }
+    if (!algorithm.keySizes.includes(keySize)) {
+      issue([...path, 'keySize'], `${name} takes ${algorithm.keySizes.join('/')}-bit keys`);
+      return;
+    }
+    const expected = encryptionKeyBytes(algorithm, keySize);
+    if (key.byteLength !== expected) {
+      issue([...path, 'key'], `${name}-${keySize} takes ${expected} key bytes (salt included), got ${key.byteLength}`);
+    }
+    if (aead && icvBits !== algorithm.icvBits) issue([...path, 'icvBits'], `${name} has a ${algorithm.icvBits}-bit ICV`);
+  };
+  switch (crypto.kind) {
+    case 'aead':
+      checkCipher(crypto.algorithm, crypto.keySize, crypto.key, ['crypto'], true, crypto.icvBits);
+      break;
+    case 'cipher':
+      checkCipher(crypto.encryption.algorithm, crypto.encryption.keySize, crypto.encryption.key, ['crypto', 'encryption'], false);
+      checkIntegrity(crypto.integrity, ['crypto', 'integrity']);
+      break;
+    case 'integrity':
+      checkIntegrity(crypto.integrity, ['crypto', 'integrity']);
+      break;
+    case 'compression':
+      break;
+  }
+}
