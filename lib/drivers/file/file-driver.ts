@@ -13,6 +13,7 @@ import { FormatError, GatewayError, SchemaError } from '../../errors.js';
 import { contextToJsonText } from '../../model/context-json.js';
 import { type Context, emptyContext, sadKey } from '../../model/context.js';
 import { parseContext } from '../../model/validate.js';
+import { shiftTimes } from '../../model/time-shift.js';
 import { type PlannedChange, planMerge, policyKey } from '../../restore/merge.js';
 import { describeChildSa, describeIkeSa, describePolicy } from '../../model/describe.js';
 import { withLockFile, writeFileAtomic } from '../../util/atomic-file.js';
@@ -66,7 +67,15 @@ class FileGateway implements Driver {
     );
   }
 
+  /** The stored snapshot as if captured now: its clock resumes where the file stopped it. */
   private captured(context: Context): Context {
+    const nowMs = this.env.nowMs();
+    const deltaSeconds = Math.floor(nowMs / 1000) - Math.floor(context.provenance.capturedAtMs / 1000);
+    return { ...shiftTimes(context, deltaSeconds), provenance: { ...context.provenance, driver: 'file', capturedAtMs: nowMs } };
+  }
+
+  /** What is stored: the state as of now, stamped now. */
+  private stamped(context: Context): Context {
     return { ...context, provenance: { ...context.provenance, driver: 'file', capturedAtMs: this.env.nowMs() } };
   }
 
@@ -103,8 +112,10 @@ class FileGateway implements Driver {
 
   async apply(incoming: Context, options: ApplyOptions): Promise<ApplyReport> {
     return this.locked(() => {
+      const stored = this.load();
       const existing =
-        this.load() ?? emptyContext({ source: basename(this.path).replace(/\.json$/, ''), driver: 'file', capturedAtMs: this.env.nowMs() });
+        (stored && this.captured(stored)) ??
+        emptyContext({ source: basename(this.path).replace(/\.json$/, ''), driver: 'file', capturedAtMs: this.env.nowMs() });
       const plan = planMerge(existing, incoming, { replace: options.replace });
       const first = plan.conflicts[0];
       if (first) {
@@ -116,7 +127,7 @@ class FileGateway implements Driver {
       if (options.dryRun) return { changes: plan.changes, applied: false };
       let result: Context;
       try {
-        result = parseContext(this.captured(plan.result));
+        result = parseContext(this.stamped(plan.result));
       } catch (error) {
         const reason = error instanceof SchemaError ? error.message : String(error);
         throw new GatewayError('gateway.invalid_result', `${this.uri}: the merged state would be invalid (${reason}); nothing was changed`);
