@@ -5,12 +5,13 @@
  * - integers in their shortest form; no floats, no tags, no indefinite lengths;
  * - byte strings for bytes, text strings for text, `undefined` fields omitted.
  * cbor-x has no canonical mode, so `canonicalize()` sorts keys into Maps (which cbor-x encodes
- * in insertion order) and turns bigints that fit in 2^53 into numbers (cbor-x writes every
- * bigint as a 9-byte integer). Decoding re-encodes and compares, rejecting anything else.
+ * in insertion order) and hands cbor-x integers that fit in 32 bits as numbers and all others
+ * as bigints: cbor-x writes every bigint with a 9-byte head and every number beyond 32 bits as
+ * a float64, neither of which is the shortest form. Decoding re-encodes and compares,
+ * rejecting anything else.
  */
 import { Decoder, Encoder } from 'cbor-x';
 import { FormatError } from '../errors.js';
-import { plainBytes } from '../model/leaves.js';
 
 const encoder = new Encoder({
   useRecords: false,
@@ -50,9 +51,10 @@ export function canonicalize(value: unknown): unknown {
       return value;
     case 'number':
       if (!Number.isSafeInteger(value)) throw new TypeError(`not an integer: ${value}`);
-      return value;
+      // cbor-x writes numbers beyond 32 bits as float64; as bigints they get 64-bit integer heads.
+      return value > 0xffff_ffff || value < -0x1_0000_0000 ? BigInt(value) : value;
     case 'bigint':
-      if (value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(value);
+      if (value >= -0x1_0000_0000n && value <= 0xffff_ffffn) return Number(value);
       if (value < -(2n ** 64n) || value >= 2n ** 64n) throw new TypeError('integer does not fit in 64 bits');
       return value;
     case 'object': {
@@ -76,7 +78,25 @@ export function canonicalize(value: unknown): unknown {
 }
 
 export function encodeCanonical(value: unknown): Uint8Array {
-  return plainBytes(encoder.encode(canonicalize(value)));
+  // A fresh plain view: cbor-x returns Buffers, sometimes carrying an expando `dataView`.
+  const encoded = encoder.encode(canonicalize(value));
+  return new Uint8Array(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+}
+
+/**
+ * cbor-x hands out every 64-bit integer as a bigint; the model wants numbers for values that
+ * fit (times, counts) and accepts either for 64-bit counters. Converts in place.
+ */
+function safeIntegersAsNumbers(value: unknown): unknown {
+  if (typeof value === 'bigint') return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
+  if (typeof value !== 'object' || value === null || value instanceof Uint8Array) return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = safeIntegersAsNumbers(value[i]);
+    return value;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) record[key] = safeIntegersAsNumbers(record[key]);
+  return value;
 }
 
 /**
@@ -86,10 +106,12 @@ export function encodeCanonical(value: unknown): Uint8Array {
 export function decodeCanonical(bytes: Uint8Array, what: string): unknown {
   let value: unknown;
   try {
-    value = decoder.decode(bytes);
+    // A throwaway view: cbor-x caches a `dataView` property on whatever array it decodes.
+    value = decoder.decode(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch {
     throw new FormatError('format.cbor', `${what} is not valid CBOR`);
   }
+  value = safeIntegersAsNumbers(value);
   let again: Uint8Array;
   try {
     again = encodeCanonical(value);

@@ -8,10 +8,10 @@
  * signer and signature (AuthError), expiry (StaleError), then recipient, header MAC, payload,
  * and finally CBOR and the model (FormatError/SchemaError).
  */
-import nacl from 'tweetnacl';
 import { AuthError, FormatError, StaleError } from '../errors.js';
 import { constantTimeEqual, hkdf, hmacSha256, sha512, wipe } from '../crypto/kdf.js';
 import { type Identity, type PublicKey, fingerprint, publicKeyBytes, publicKeyFromBytes, samePublicKey } from '../crypto/key-text.js';
+import { signDetached, verifyDetached } from '../crypto/signer.js';
 import { LABEL_HEADER_MAC, LABEL_PAYLOAD, LABEL_SIGNATURE } from '../crypto/labels.js';
 import type { Random } from '../crypto/random.js';
 import { FILE_KEY_BYTES, STANZA_TYPE_X25519, unwrapFileKey, wrapFileKey } from '../crypto/x25519-recipient.js';
@@ -22,7 +22,7 @@ import { type Header, encodePreambleAndHeader, parseHeader } from './header.js';
 import { openPayload, sealPayload, sealedPayloadSize } from './stream.js';
 
 export const MAC_BYTES = 32;
-export const SIGNATURE_BYTES = nacl.sign.signatureLength;
+export const SIGNATURE_BYTES = 64;
 const SIGNATURE_PREFIX = new TextEncoder().encode(`${LABEL_SIGNATURE}\u0000`);
 
 export interface SealOptions {
@@ -36,15 +36,15 @@ export interface SealOptions {
   random: Random;
 }
 
-function headerMacKey(fileKey: Uint8Array, id: Uint8Array): Uint8Array {
+export function headerMacKey(fileKey: Uint8Array, id: Uint8Array): Uint8Array {
   return hkdf(fileKey, id, LABEL_HEADER_MAC, 32);
 }
 
-function payloadKey(fileKey: Uint8Array, id: Uint8Array): Uint8Array {
+export function payloadKey(fileKey: Uint8Array, id: Uint8Array): Uint8Array {
   return hkdf(fileKey, id, LABEL_PAYLOAD, 32);
 }
 
-function signedMessage(signedBytes: Uint8Array): Uint8Array {
+export function signedMessage(signedBytes: Uint8Array): Uint8Array {
   const digest = sha512(signedBytes);
   const message = new Uint8Array(SIGNATURE_PREFIX.byteLength + digest.byteLength);
   message.set(SIGNATURE_PREFIX, 0);
@@ -88,7 +88,7 @@ export function seal(options: SealOptions): Uint8Array {
   blob.set(headerBytes, 0);
   blob.set(mac, headerBytes.byteLength);
   blob.set(payload, headerBytes.byteLength + MAC_BYTES);
-  const signature = nacl.sign.detached(signedMessage(blob.subarray(0, signedLength)), options.signer.ed25519Secret);
+  const signature = signDetached(signedMessage(blob.subarray(0, signedLength)), options.signer.ed25519Secret);
   blob.set(signature, signedLength);
   return blob;
 }
@@ -136,7 +136,7 @@ export function verifyBlob(parsed: ParsedBlob, trust: Trust): void {
       hint: 'pass that gateway\'s public key with --trust or --trust-file, after checking it out of band',
     });
   }
-  if (!nacl.sign.detached.verify(signedMessage(parsed.signed), parsed.signature, parsed.signer.ed25519)) {
+  if (!verifyDetached(signedMessage(parsed.signed), parsed.signature, parsed.signer.ed25519)) {
     throw new AuthError('auth.bad_signature', `blob signature does not verify: the blob was altered or is damaged`);
   }
 }
