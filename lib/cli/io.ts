@@ -11,7 +11,7 @@ import { writeFileAtomic } from '../util/atomic-file.js';
 
 export interface Io {
   stdin: AsyncIterable<Uint8Array | string> & { isTTY?: boolean };
-  stdout: { write(chunk: Uint8Array | string): unknown; isTTY?: boolean };
+  stdout: { write(chunk: Uint8Array | string): unknown; isTTY?: boolean; columns?: number };
   stderr: { write(chunk: string): unknown };
   env: NodeJS.ProcessEnv;
   cwd: string;

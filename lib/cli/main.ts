@@ -31,6 +31,9 @@ function buildProgram(io: Io): Command {
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
+      // Help wraps to the terminal when there is one, else to 80 columns (stable in pipes and tests).
+      getOutHelpWidth: () => io.stdout.columns ?? 80,
+      getErrHelpWidth: () => 80,
       writeErr: (text) => io.stderr.write(text),
       outputError: (text, write) => write(`ipsec-ctx: ${text.replace(/^error: /, 'error: ')}`),
     })

@@ -20,7 +20,7 @@ seal blobs to (-r) and the signer they trust (--trust). The identity file is sec
 
 Examples:
   $ ipsec-ctx keygen -o /etc/ipsec-ctx/gw-a.key > gw-a.pub
-  $ ipsec-ctx keygen -y /etc/ipsec-ctx/gw-a.key`,
+  $ ipsec-ctx keygen -y /etc/ipsec-ctx/gw-b.key | ssh gw-a 'cat >> /etc/ipsec-ctx/recipients.txt'`,
     )
     .action((options: { output?: string; publicOf?: string }) => {
       if (options.publicOf !== undefined) {
