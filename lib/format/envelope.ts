@@ -17,7 +17,8 @@ import type { Random } from '../crypto/random.js';
 import { FILE_KEY_BYTES, STANZA_TYPE_X25519, unwrapFileKey, wrapFileKey } from '../crypto/x25519-recipient.js';
 import type { Context } from '../model/context.js';
 import { parseContext } from '../model/validate.js';
-import { decodeCanonical, encodeCanonical } from './cbor.js';
+import { decodeCanonical, encodeCanonical, keyLabels } from './cbor.js';
+import { PAYLOAD_LABELS } from './payload-labels.js';
 import { type Header, encodePreambleAndHeader, parseHeader } from './header.js';
 import { openPayload, sealPayload, sealedPayloadSize } from './stream.js';
 
@@ -52,9 +53,11 @@ export function signedMessage(signedBytes: Uint8Array): Uint8Array {
   return message;
 }
 
-/** The context as blob payload plaintext: deterministic CBOR of the runtime form. */
+const PAYLOAD = keyLabels(PAYLOAD_LABELS);
+
+/** The context as blob payload plaintext: deterministic CBOR of the runtime form, labelled keys. */
 export function encodeContextPayload(context: Context): Uint8Array {
-  return encodeCanonical(context);
+  return encodeCanonical(context, PAYLOAD);
 }
 
 export function seal(options: SealOptions): Uint8Array {
@@ -188,7 +191,7 @@ export function decryptBlob(parsed: ParsedBlob, identities: readonly Identity[])
 
 /** @throws FormatError, SchemaError */
 export function decodeContextPayload(plaintext: Uint8Array, header: Header): Context {
-  const context = parseContext(decodeCanonical(plaintext, 'blob payload'));
+  const context = parseContext(decodeCanonical(plaintext, 'blob payload', PAYLOAD));
   const { counts } = header;
   if (counts.ikeSas !== context.ikeSas.length || counts.childSas !== context.childSas.length || counts.policies !== context.policies.length) {
     throw new FormatError('format.count_mismatch', 'blob header counts do not match its payload');

@@ -15,8 +15,19 @@ export function familyOf(address: string): Family | undefined {
   return undefined;
 }
 
+// A context names the same few endpoints over and over; remember the answers.
+const canonicalCache = new Map<string, string | undefined>();
+
 /** The canonical spelling, or undefined when `address` is not an IP address at all. */
 export function canonicalAddress(address: string): string | undefined {
+  if (canonicalCache.has(address)) return canonicalCache.get(address);
+  const canonical = spellCanonically(address);
+  if (canonicalCache.size >= 65_536) canonicalCache.clear();
+  canonicalCache.set(address, canonical);
+  return canonical;
+}
+
+function spellCanonically(address: string): string | undefined {
   const family = familyOf(address);
   if (family === 'ipv4') {
     const parts = address.split('.').map((part) => Number(part));

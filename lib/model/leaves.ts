@@ -34,47 +34,52 @@ export function fromHex(text: string): Uint8Array {
   return plainBytes(Buffer.from(text, 'hex'));
 }
 
-/** Schemas that stand for in-memory-only representations; the JSON Schema generator drops them. */
-export const cborOnly = z.registry<{ cborOnly: true }>();
+/**
+ * JSON Schema text for leaf schemas whose input zod cannot describe (it accepts a Uint8Array
+ * or a bigint beside the JSON form); lib/model/json-schema.ts substitutes it.
+ */
+export const jsonForm = z.registry<{ jsonSchema: Record<string, unknown> }>();
 
-const BytesRuntime = z.custom<Uint8Array>(isBytes, { message: 'expected a byte string' });
-const BytesCbor = z.custom<Uint8Array>(isBytes, { message: 'expected a byte string' }).register(cborOnly, {
-  cborOnly: true,
-});
-const BytesJson = z.string().regex(HEX, { message: 'expected lowercase hex with an even number of digits' });
-
-function bytesJson(range: { min?: number; max?: number }) {
-  let schema = BytesJson;
-  if (range.min !== undefined) schema = schema.min(range.min * 2);
-  if (range.max !== undefined) schema = schema.max(range.max * 2);
-  return schema;
-}
+// Leaves are plain predicates rather than unions of schemas: a context holds hundreds of
+// thousands of them, and a failing union branch costs an issue object each time.
 
 /** A byte string, optionally of an exact length or a length range (in bytes). */
 export function bytes(length?: number | { min?: number; max?: number }) {
   const range = typeof length === 'number' ? { min: length, max: length } : (length ?? {});
-  const runtime = BytesRuntime.superRefine((value, ctx) => {
-    const n = value.byteLength;
-    if ((range.min !== undefined && n < range.min) || (range.max !== undefined && n > range.max)) {
-      const want =
-        range.min === range.max ? `${range.min}` : `${range.min ?? 0}..${range.max ?? 'any'}`;
-      ctx.addIssue({ code: 'custom', message: `expected ${want} bytes, got ${n}` });
-    }
+  const min = range.min ?? 0;
+  const max = range.max ?? Number.MAX_SAFE_INTEGER;
+  const want = min === max ? `${min}` : `${min}..${range.max ?? 'any'}`;
+  const input = z.custom<string | Uint8Array>((value) => (typeof value === 'string' ? HEX.test(value) : isBytes(value)), {
+    error: (issue) => (typeof issue.input === 'string' ? 'expected lowercase hex with an even number of digits' : 'expected a byte string'),
   });
-  return z.codec(z.union([bytesJson(range), BytesCbor]), runtime, {
+  jsonForm.add(input, {
+    jsonSchema: { type: 'string', ...(range.min !== undefined ? { minLength: min * 2 } : {}), ...(range.max !== undefined ? { maxLength: max * 2 } : {}), pattern: HEX.source },
+  });
+  const runtime = z.custom<Uint8Array>((value) => isBytes(value) && value.byteLength >= min && value.byteLength <= max, {
+    error: (issue) => `expected ${want} bytes, got ${isBytes(issue.input) ? issue.input.byteLength : typeof issue.input}`,
+  });
+  return z.codec(input, runtime, {
     decode: (value) => (typeof value === 'string' ? fromHex(value) : plainBytes(value)),
     encode: (value) => toHex(value),
   });
 }
 
-const U64Cbor = z.bigint().register(cborOnly, { cborOnly: true });
-const U64Number = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-const U64String = z.string().regex(/^(?:0|[1-9][0-9]*)$/, { message: 'expected a decimal integer' });
-const U64Runtime = z.bigint().min(0n).max(MAX_U64, { message: 'does not fit in 64 bits' });
+const DECIMAL = /^(?:0|[1-9][0-9]*)$/;
 
 /** An unsigned 64-bit counter or limit. */
 export function u64() {
-  return z.codec(z.union([U64Number, U64String, U64Cbor]), U64Runtime, {
+  const input = z.custom<number | string | bigint>(
+    (value) =>
+      (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) ||
+      (typeof value === 'string' && DECIMAL.test(value)) ||
+      typeof value === 'bigint',
+    { error: 'expected a non-negative integer (a decimal string above 2^53)' },
+  );
+  jsonForm.add(input, {
+    jsonSchema: { anyOf: [{ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER }, { type: 'string', pattern: DECIMAL.source }] },
+  });
+  const runtime = z.custom<bigint>((value) => typeof value === 'bigint' && value >= 0n && value <= MAX_U64, { error: 'expected an integer from 0 to 2^64-1' });
+  return z.codec(input, runtime, {
     decode: (value) => BigInt(value),
     encode: (value) => (value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString()),
   });

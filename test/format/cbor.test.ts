@@ -1,7 +1,10 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { FormatError } from '../../lib/errors.js';
-import { canonicalize, compareKeys, decodeCanonical, encodeCanonical } from '../../lib/format/cbor.js';
+import { Decoder } from 'cbor-x';
+import { compareKeys, decodeCanonical, encodeCanonical, keyLabels } from '../../lib/format/cbor.js';
+import { PAYLOAD_LABELS } from '../../lib/format/payload-labels.js';
+import { Context } from '../../lib/model/context.js';
 import { GATEWAY_FIXTURES, fixtureContext } from '../helpers/workspace.js';
 
 /** Slow reference for RFC 8949 §4.2.1 key order: compare the encoded keys byte by byte. */
@@ -53,7 +56,58 @@ test('non-canonical encodings are rejected', (t) => {
 });
 
 test('values outside the wire model cannot be encoded', (t) => {
-  for (const value of [1.5, null, new Date(0), new Map(), Number.MAX_SAFE_INTEGER + 1, 2n ** 64n, () => 1]) {
-    t.throws(() => canonicalize(value), { instanceOf: TypeError });
+  for (const value of [1.5, null, new Date(0), new Map(), Number.MAX_SAFE_INTEGER + 1, 2n ** 64n, -(2n ** 64n) - 1n, () => 1]) {
+    t.throws(() => encodeCanonical(value), { instanceOf: TypeError });
+  }
+});
+
+const PAYLOAD = keyLabels(PAYLOAD_LABELS);
+
+test('an independent CBOR decoder (cbor-x) reads what we write, text keys and labels alike', (t) => {
+  const reference = new Decoder({ useRecords: false, mapsAsObjects: false, int64AsType: 'bigint' } as ConstructorParameters<typeof Decoder>[0]);
+  const site = fixtureContext('site-to-site.json');
+  const plain = reference.decode(Buffer.from(encodeCanonical({ b: [1, -2, 3n ** 30n], a: new Uint8Array([7]), c: 'ü', d: true })));
+  t.deepEqual([...plain.keys()], ['a', 'b', 'c', 'd']);
+  t.deepEqual(plain.get('b'), [1, -2, 3n ** 30n]);
+  const labelled = reference.decode(Buffer.from(encodeCanonical(site, PAYLOAD)));
+  t.deepEqual([...labelled.keys()], [...labelled.keys()].sort((x: number, y: number) => x - y));
+  t.is(labelled.get(PAYLOAD_LABELS.indexOf('version')), 1);
+  t.is(labelled.get(PAYLOAD_LABELS.indexOf('childSas')).length, site.childSas.length);
+});
+
+test('labelled payloads round-trip every fixture, and unknown labels are refused', (t) => {
+  for (const name of GATEWAY_FIXTURES) {
+    const context = fixtureContext(name);
+    const bytes = encodeCanonical(context, PAYLOAD);
+    t.deepEqual(Context.parse(decodeCanonical(bytes, name, PAYLOAD)), context);
+    t.deepEqual(encodeCanonical(decodeCanonical(bytes, name, PAYLOAD), PAYLOAD), bytes);
+  }
+  t.throws(() => encodeCanonical({ colour: 1 }, PAYLOAD), { instanceOf: TypeError });
+  t.throws(() => decodeCanonical(Buffer.from('a1186401', 'hex'), 'x', PAYLOAD), { code: 'format.unknown_field' });
+  t.throws(() => decodeCanonical(Buffer.from('a1616101', 'hex'), 'x', PAYLOAD), { code: 'format.unknown_field' });
+});
+
+test('every model field has exactly one payload label', (t) => {
+  t.is(new Set(PAYLOAD_LABELS).size, PAYLOAD_LABELS.length);
+  const names = new Set<string>();
+  const seen = new Set<unknown>();
+  const visit = (node: any): void => {
+    if (seen.has(node)) return;
+    seen.add(node);
+    const def = node._zod.def;
+    if (def.type === 'object') for (const [key, child] of Object.entries(def.shape)) (names.add(key), visit(child));
+    else if (def.type === 'array') visit(def.element);
+    else if (def.type === 'union') def.options.forEach(visit);
+    else if (['optional', 'nullable', 'default', 'readonly'].includes(def.type)) visit(def.innerType);
+    else if (def.type === 'pipe') (visit(def.in), visit(def.out));
+  };
+  visit(Context);
+  t.deepEqual([...names].sort(), [...PAYLOAD_LABELS].sort());
+});
+
+test('decoding never reads past a truncated input', (t) => {
+  const bytes = encodeCanonical(fixtureContext('road-warrior.json'), PAYLOAD);
+  for (let length = 0; length < bytes.byteLength; length += 7) {
+    t.throws(() => decodeCanonical(bytes.subarray(0, length), 'x', PAYLOAD), { code: 'format.cbor' });
   }
 });

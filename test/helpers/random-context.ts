@@ -18,15 +18,22 @@ export interface ContextShape {
 
 class Draw {
   private readonly random;
+  private pool: Uint8Array = new Uint8Array(0);
+  private used = 0;
   constructor(seed: string) {
     this.random = seededRandom(seed);
   }
+  /** Random bytes, cut from 64 KiB blocks of the seeded stream (large contexts build quickly). */
   bytes(n: number): Uint8Array {
-    return this.random(n);
+    if (this.used + n > this.pool.byteLength) {
+      this.pool = this.random(Math.max(n, 65_536));
+      this.used = 0;
+    }
+    return this.pool.subarray(this.used, (this.used += n));
   }
   int(maxExclusive: number): number {
-    const b = this.random(4);
-    return Buffer.from(b).readUInt32BE(0) % maxExclusive;
+    const b = this.bytes(4);
+    return new DataView(b.buffer, b.byteOffset, 4).getUint32(0) % maxExclusive;
   }
   bool(): boolean {
     return this.int(2) === 1;

@@ -13,6 +13,7 @@ import { encodePublicKey, encodeSecretKey, generateIdentity } from '../../lib/cr
 import { seededRandom } from '../../lib/crypto/random.js';
 import { encodeContextPayload } from '../../lib/format/envelope.js';
 import { CHUNK_BYTES } from '../../lib/format/stream.js';
+import { PAYLOAD_LABELS } from '../../lib/format/payload-labels.js';
 import type { Context } from '../../lib/model/context.js';
 import { buildBlob, type BuildOptions, sealChunks } from './blob-builder.js';
 import { randomContext } from './random-context.js';
@@ -39,7 +40,7 @@ const flipByte = (bytes: Uint8Array, at: number) => {
 
 /** A context whose payload spans three chunks, for the stream vectors. */
 const threeChunks = (): Context => {
-  const context = randomContext('vectors three chunks', { ikeSas: 40, childPairsPerIke: 2, looseChildren: 0 });
+  const context = randomContext('vectors three chunks', { ikeSas: 70, childPairsPerIke: 2, looseChildren: 0 });
   const size = encodeContextPayload(context).byteLength;
   if (size <= 2 * CHUNK_BYTES) throw new Error(`three-chunk context has only ${size} bytes`);
   return context;
@@ -144,14 +145,16 @@ const SPECS: VectorSpec[] = [
   {
     name: 'cbor_non_canonical',
     expect: 'format.non_canonical',
-    comment: 'payload CBOR with a non-shortest integer (version as 0x1801), validly encrypted and signed',
+    comment: 'payload CBOR with a non-shortest integer (version 1 as 0x1801), validly encrypted and signed',
     build: (base) =>
       buildBlob({
         ...base,
         plaintext: (p) => {
-          const at = Buffer.from(p).indexOf(Buffer.from([0x67, ...Buffer.from('version'), 0x01]));
+          // The version field: label, then the value 1 in one byte.
+          const field = Buffer.from([0x18, PAYLOAD_LABELS.indexOf('version'), 0x01]);
+          const at = Buffer.from(p).indexOf(field);
           if (at < 0) throw new Error('version field not found');
-          return new Uint8Array(Buffer.concat([p.subarray(0, at + 8), Buffer.from([0x18, 0x01]), p.subarray(at + 9)]));
+          return new Uint8Array(Buffer.concat([p.subarray(0, at + 2), Buffer.from([0x18, 0x01]), p.subarray(at + 3)]));
         },
       }),
   },
