@@ -21,7 +21,7 @@ export function isBytes(value: unknown): value is Uint8Array {
   return value instanceof Uint8Array;
 }
 
-/** A view on the same memory with the plain Uint8Array prototype (cbor-x hands out Buffers). */
+/** A view on the same memory with the plain Uint8Array prototype (Node hands out Buffers). */
 export function plainBytes(value: Uint8Array): Uint8Array {
   return value.constructor === Uint8Array ? value : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
 }
