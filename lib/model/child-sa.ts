@@ -41,7 +41,8 @@ export type ChildCrypto = z.infer<typeof ChildCrypto>;
 /**
  * Sequence state (RFC 4303 §3.3.3, §3.4.3). `outbound` is the last sequence number sent;
  * `inbound` the highest received, with the anti-replay window: `windowSize` packets, and
- * `bitmap` as the kernel keeps it (little-endian 32-bit words, see docs/FORMAT.md §4.3).
+ * `bitmap` where bit i (bit i % 8 of byte i / 8) says `inbound - i` was received
+ * (docs/FORMAT.md §4.3).
  * With ESN all counters are 64-bit; without, they must fit in 32 bits.
  */
 export const Sequence = z.strictObject({
@@ -134,6 +135,13 @@ export const ChildSa = z
     const words = Math.ceil(seq.windowSize / 32);
     if (seq.bitmap.byteLength !== words * 4) {
       issue(['sequence', 'bitmap'], `a ${seq.windowSize}-packet window takes ${words * 4} bitmap bytes, got ${seq.bitmap.byteLength}`);
+    } else {
+      for (let bit = seq.windowSize; bit < words * 32; bit++) {
+        if (((seq.bitmap[bit >> 3] as number) >> (bit & 7)) & 1) {
+          issue(['sequence', 'bitmap'], `bit ${bit} is set, beyond the ${seq.windowSize}-packet window`);
+          break;
+        }
+      }
     }
     if (sa.encapsulation && sa.protocol !== 'esp') issue(['encapsulation'], 'only ESP can be UDP-encapsulated');
   });
