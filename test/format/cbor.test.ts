@@ -1,11 +1,13 @@
 import test from 'ava';
 import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { FormatError } from '../../lib/errors.js';
 import { Decoder } from 'cbor-x';
 import { compareKeys, decodeCanonical, encodeCanonical, keyLabels } from '../../lib/format/cbor.js';
 import { PAYLOAD_LABELS } from '../../lib/format/payload-labels.js';
 import { Context } from '../../lib/model/context.js';
-import { GATEWAY_FIXTURES, fixtureContext } from '../helpers/workspace.js';
+import { FIXTURES, GATEWAY_FIXTURES, fixtureContext } from '../helpers/workspace.js';
 
 /** Slow reference for RFC 8949 §4.2.1 key order: compare the encoded keys byte by byte. */
 function referenceOrder(keys: string[]): string[] {
@@ -110,4 +112,9 @@ test('decoding never reads past a truncated input', (t) => {
   for (let length = 0; length < bytes.byteLength; length += 7) {
     t.throws(() => decodeCanonical(bytes.subarray(0, length), 'x', PAYLOAD), { code: 'format.cbor' });
   }
+});
+
+test('docs/FORMAT.md lists every payload label with its number', (t) => {
+  const doc = readFileSync(join(FIXTURES, '..', 'docs', 'FORMAT.md'), 'utf8');
+  PAYLOAD_LABELS.forEach((name, label) => t.true(doc.includes(`| ${label} | \`${name}\` |`), `${label} ${name}`));
 });
