@@ -1,0 +1,81 @@
+/**
+ * xfrm_address_t (16 bytes, network order: an IPv4 address in the first 4) to and from the
+ * model's canonical address text, and the address family numbers.
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+import { GatewayError } from '../../errors.js';
+import type { Family } from '../../model/common.js';
+import { AF_INET, AF_INET6 } from './constants.js';
+import { ADDRESS_BYTES } from './layout.js';
+
+export function familyNumber(family: Family): number {
+  return family === 'ipv4' ? AF_INET : AF_INET6;
+}
+
+/** The model family of a kernel family number, or undefined for AF_UNSPEC and the rest. */
+export function familyName(number: number): Family | undefined {
+  if (number === AF_INET) return 'ipv4';
+  if (number === AF_INET6) return 'ipv6';
+  return undefined;
+}
+
+export function isZeroAddress(bytes: Uint8Array, offset: number): boolean {
+  for (let i = 0; i < ADDRESS_BYTES; i++) if (bytes[offset + i] !== 0) return false;
+  return true;
+}
+
+/**
+ * Reads the address at `offset` as `family` and spells it canonically, as lib/model/address.ts
+ * does (WHATWG URL serialisation): dotted quad, or lower-case hex groups without leading zeros,
+ * the longest run of two or more zero groups (the first on a tie) as `::`, and no dotted
+ * IPv4 tail even for IPv4-mapped addresses.
+ */
+export function readAddress(bytes: Uint8Array, offset: number, family: Family): string {
+  if (family === 'ipv4') return `${bytes[offset]}.${bytes[offset + 1]}.${bytes[offset + 2]}.${bytes[offset + 3]}`;
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push((bytes[offset + i]! << 8) | bytes[offset + i + 1]!);
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  const hex = (from: number, to: number) => groups.slice(from, to).map((g) => g.toString(16)).join(':');
+  if (bestStart < 0) return hex(0, 8);
+  return `${hex(0, bestStart)}::${hex(bestStart + bestLength, 8)}`;
+}
+
+/** Writes `address` (IPv4 or IPv6 text) at `offset`; the rest of the 16 bytes stays as it is (zero). */
+export function writeAddress(bytes: Uint8Array, offset: number, address: string): void {
+  if (isIPv4(address)) {
+    address.split('.').forEach((part, i) => (bytes[offset + i] = Number(part)));
+    return;
+  }
+  if (!isIPv6(address)) throw new GatewayError('gateway.bad_address', `not an IP address: ${JSON.stringify(address)}`);
+  let text = address;
+  // An embedded IPv4 tail (::ffff:192.0.2.1) becomes two hex groups.
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (v4) {
+    const [a, b, c, d] = v4[1]!.split('.').map(Number) as [number, number, number, number];
+    text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
+  const headGroups = head ? head.split(':') : [];
+  const tailGroups = tail === undefined ? [] : tail ? tail.split(':') : [];
+  const groups =
+    tail === undefined ? headGroups : [...headGroups, ...new Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
+  groups.forEach((group, i) => {
+    const value = parseInt(group, 16);
+    bytes[offset + 2 * i] = value >> 8;
+    bytes[offset + 2 * i + 1] = value & 0xff;
+  });
+}
