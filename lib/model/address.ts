@@ -9,35 +9,39 @@ export type Family = 'ipv4' | 'ipv6';
 
 export const FAMILY_BITS: Readonly<Record<Family, number>> = { ipv4: 32, ipv6: 128 };
 
-export function familyOf(address: string): Family | undefined {
-  if (isIPv4(address)) return 'ipv4';
-  if (isIPv6(address)) return 'ipv6';
-  return undefined;
+interface KnownAddress {
+  family: Family;
+  canonical: string;
 }
 
-// A context names the same few endpoints over and over; remember the answers.
-const canonicalCache = new Map<string, string | undefined>();
+// A context names the same endpoints over and over, and node's address regexes are slow:
+// remember each spelling's answer (null: not an address).
+const known = new Map<string, KnownAddress | null>();
+
+function lookup(address: string): KnownAddress | null {
+  let answer = known.get(address);
+  if (answer === undefined) {
+    answer = classify(address);
+    if (known.size >= 65_536) known.clear();
+    known.set(address, answer);
+  }
+  return answer;
+}
+
+function classify(address: string): KnownAddress | null {
+  if (isIPv4(address)) return { family: 'ipv4', canonical: address.split('.').map(Number).join('.') };
+  // WHATWG URL serialises IPv6 hosts in RFC 5952 form (lower case, longest zero run compressed).
+  if (isIPv6(address)) return { family: 'ipv6', canonical: new URL(`http://[${address}]/`).hostname.slice(1, -1) };
+  return null;
+}
+
+export function familyOf(address: string): Family | undefined {
+  return lookup(address)?.family;
+}
 
 /** The canonical spelling, or undefined when `address` is not an IP address at all. */
 export function canonicalAddress(address: string): string | undefined {
-  if (canonicalCache.has(address)) return canonicalCache.get(address);
-  const canonical = spellCanonically(address);
-  if (canonicalCache.size >= 65_536) canonicalCache.clear();
-  canonicalCache.set(address, canonical);
-  return canonical;
-}
-
-function spellCanonically(address: string): string | undefined {
-  const family = familyOf(address);
-  if (family === 'ipv4') {
-    const parts = address.split('.').map((part) => Number(part));
-    return parts.join('.');
-  }
-  if (family === 'ipv6') {
-    // WHATWG URL serialises IPv6 hosts in RFC 5952 form (lower case, longest zero run compressed).
-    return new URL(`http://[${address}]/`).hostname.slice(1, -1);
-  }
-  return undefined;
+  return lookup(address)?.canonical;
 }
 
 export interface Prefix {
