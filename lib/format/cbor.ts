@@ -132,29 +132,44 @@ class Writer {
   }
 }
 
-/** Sorted entries of an object, cached by its key list (records of one kind share a shape). */
+interface PlanNode {
+  readonly next: Map<string, PlanNode>;
+  plan?: readonly { key: string; label: number }[];
+}
+
+/**
+ * The sorted entries of an object, cached by its key list (records of one kind share a few
+ * shapes). The cache is a trie over the keys in property order, so finding a plan allocates
+ * nothing.
+ */
 class MapPlanner {
-  private readonly plans = new Map<string, { key: string; label: number }[]>();
+  private readonly root: PlanNode = { next: new Map() };
 
   constructor(private readonly table: KeyLabels | undefined) {}
 
-  plan(keys: string[]): { key: string; label: number }[] {
-    const shape = keys.join('\u0000');
-    let plan = this.plans.get(shape);
-    if (plan) return plan;
+  plan(keys: readonly string[]): readonly { key: string; label: number }[] {
+    let node = this.root;
+    for (const key of keys) {
+      let child = node.next.get(key);
+      if (!child) {
+        child = { next: new Map() };
+        node.next.set(key, child);
+      }
+      node = child;
+    }
+    return (node.plan ??= this.sorted(keys));
+  }
+
+  private sorted(keys: readonly string[]): { key: string; label: number }[] {
     const table = this.table;
-    if (table) {
-      plan = keys.map((key) => {
+    if (!table) return keys.map((key) => ({ key, label: -1 })).sort((a, b) => compareKeys(a.key, b.key));
+    return keys
+      .map((key) => {
         const label = table.labels.get(key);
         if (label === undefined) throw new TypeError(`no label for field ${JSON.stringify(key)}`);
         return { key, label };
-      });
-      plan.sort((a, b) => a.label - b.label);
-    } else {
-      plan = keys.map((key) => ({ key, label: -1 })).sort((a, b) => compareKeys(a.key, b.key));
-    }
-    if (this.plans.size < 1024) this.plans.set(shape, plan);
-    return plan;
+      })
+      .sort((a, b) => a.label - b.label);
   }
 }
 
@@ -192,13 +207,17 @@ function encodeInto(writer: Writer, planner: MapPlanner, value: unknown, depth: 
       const prototype = Object.getPrototypeOf(value);
       if (prototype !== Object.prototype && prototype !== null) throw new TypeError(`cannot encode ${prototype?.constructor?.name ?? 'object'}`);
       const record = value as Record<string, unknown>;
-      const keys = Object.keys(record).filter((key) => record[key] !== undefined);
-      const plan = planner.plan(keys);
-      writer.head(5, plan.length);
-      for (const { key, label } of plan) {
+      const plan = planner.plan(Object.keys(record));
+      let present = 0;
+      for (let i = 0; i < plan.length; i++) if (record[(plan[i] as { key: string }).key] !== undefined) present++;
+      writer.head(5, present);
+      for (let i = 0; i < plan.length; i++) {
+        const { key, label } = plan[i] as { key: string; label: number };
+        const item = record[key];
+        if (item === undefined) continue;
         if (label >= 0) writer.head(0, label);
         else writer.text(key);
-        encodeInto(writer, planner, record[key], depth + 1);
+        encodeInto(writer, planner, item, depth + 1);
       }
       return;
     }
