@@ -132,22 +132,27 @@ class Writer {
   }
 }
 
+/** Writes one object as a map: its head, then each present entry in deterministic order. */
+type MapEmitter = (writer: Writer, planner: MapPlanner, record: Record<string, unknown>, depth: number, encode: typeof encodeInto) => void;
+
 interface PlanNode {
   readonly next: Map<string, PlanNode>;
-  plan?: readonly { key: string; label: number }[];
+  emit?: MapEmitter;
 }
 
 /**
- * The sorted entries of an object, cached by its key list (records of one kind share a few
- * shapes). The cache is a trie over the keys in property order, so finding a plan allocates
- * nothing.
+ * Map emitters, one per object shape, cached in a trie over the keys in property order
+ * (records of one kind share a few shapes, so finding one allocates nothing). Each emitter is
+ * compiled for its key list, so its property reads stay monomorphic: the generic, keyed
+ * reads they replace cost half the encoding time. Key names enter the generated source only
+ * through JSON.stringify.
  */
 class MapPlanner {
   private readonly root: PlanNode = { next: new Map() };
 
   constructor(private readonly table: KeyLabels | undefined) {}
 
-  plan(keys: readonly string[]): readonly { key: string; label: number }[] {
+  emitter(keys: readonly string[]): MapEmitter {
     let node = this.root;
     for (const key of keys) {
       let child = node.next.get(key);
@@ -157,7 +162,7 @@ class MapPlanner {
       }
       node = child;
     }
-    return (node.plan ??= this.sorted(keys));
+    return (node.emit ??= this.compile(this.sorted(keys)));
   }
 
   private sorted(keys: readonly string[]): { key: string; label: number }[] {
@@ -170,6 +175,17 @@ class MapPlanner {
         return { key, label };
       })
       .sort((a, b) => a.label - b.label);
+  }
+
+  private compile(plan: readonly { key: string; label: number }[]): MapEmitter {
+    const reads = plan.map(({ key }, i) => `const v${i} = record[${JSON.stringify(key)}];`);
+    const count = plan.map((_, i) => `if (v${i} !== undefined) n++;`);
+    const writes = plan.map(({ key, label }, i) => {
+      const writeKey = label >= 0 ? `writer.head(0, ${label});` : `writer.text(${JSON.stringify(key)});`;
+      return `if (v${i} !== undefined) { ${writeKey} encode(writer, planner, v${i}, depth + 1); }`;
+    });
+    const body = [...reads, 'let n = 0;', ...count, 'writer.head(5, n);', ...writes].join('\n');
+    return new Function('writer', 'planner', 'record', 'depth', 'encode', body) as MapEmitter;
   }
 }
 
@@ -207,18 +223,7 @@ function encodeInto(writer: Writer, planner: MapPlanner, value: unknown, depth: 
       const prototype = Object.getPrototypeOf(value);
       if (prototype !== Object.prototype && prototype !== null) throw new TypeError(`cannot encode ${prototype?.constructor?.name ?? 'object'}`);
       const record = value as Record<string, unknown>;
-      const plan = planner.plan(Object.keys(record));
-      let present = 0;
-      for (let i = 0; i < plan.length; i++) if (record[(plan[i] as { key: string }).key] !== undefined) present++;
-      writer.head(5, present);
-      for (let i = 0; i < plan.length; i++) {
-        const { key, label } = plan[i] as { key: string; label: number };
-        const item = record[key];
-        if (item === undefined) continue;
-        if (label >= 0) writer.head(0, label);
-        else writer.text(key);
-        encodeInto(writer, planner, item, depth + 1);
-      }
+      planner.emitter(Object.keys(record))(writer, planner, record, depth, encodeInto);
       return;
     }
     default:
@@ -232,8 +237,19 @@ function encodeInto(writer: Writer, planner: MapPlanner, value: unknown, depth: 
  */
 export function encodeCanonical(value: unknown, labels?: KeyLabels): Uint8Array {
   const writer = new Writer();
-  encodeInto(writer, new MapPlanner(labels), value, 0);
+  encodeInto(writer, plannerFor(labels), value, 0);
   return writer.result();
+}
+
+// Planners (and their compiled emitters) live as long as their label table.
+const textPlanner = new MapPlanner(undefined);
+const labelledPlanners = new WeakMap<KeyLabels, MapPlanner>();
+
+function plannerFor(labels: KeyLabels | undefined): MapPlanner {
+  if (!labels) return textPlanner;
+  let planner = labelledPlanners.get(labels);
+  if (!planner) labelledPlanners.set(labels, (planner = new MapPlanner(labels)));
+  return planner;
 }
 
 class Reader {

@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { FormatError, GatewayError, SchemaError } from '../../errors.js';
+import { FormatError, GatewayError, SchemaError, UsageError } from '../../errors.js';
 import { contextToJsonText } from '../../model/context-json.js';
 import { type Context, emptyContext, sadKey } from '../../model/context.js';
 import { parseContext } from '../../model/validate.js';
@@ -20,7 +20,7 @@ import { withLockFile, writeFileAtomic } from '../../util/atomic-file.js';
 import type { ApplyOptions, ApplyReport, Driver, DriverEnvironment } from '../driver.js';
 
 export async function openFileGateway(rest: string, env: DriverEnvironment): Promise<Driver> {
-  if (rest === '') throw new GatewayError('gateway.bad_target', 'file: needs a path, e.g. file:gw.json');
+  if (rest === '') throw new UsageError('usage.bad_uri', 'file: needs a path, e.g. file:gw.json');
   return new FileGateway(`file:${rest}`, resolve(env.cwd, rest), env);
 }
 
