@@ -43,7 +43,12 @@ try {
   const before = parseContext(JSON.parse(readFileSync(join(root, 'fixtures', 'gateways', 'site-to-site.json'), 'utf8')));
   const after = parseContext(JSON.parse(readFileSync(join(dir, 'gw-b.json'), 'utf8')));
   console.log('\nWhat moved from gw-a to gw-b:');
-  console.log(`  IKE SAs   ${before.ikeSas.length} -> ${after.ikeSas.length} (same SPIs and keys: ${before.ikeSas.every((ike, i) => Buffer.from(ike.keys.skD).equals(Buffer.from(after.ikeSas[i]?.keys.skD ?? [])))})`);
+  const json = (value: unknown) => JSON.stringify(value, (_key, item) => (item instanceof Uint8Array ? Buffer.from(item).toString('hex') : item));
+  const sameIke = before.ikeSas.every((ike, i) => {
+    const moved = after.ikeSas[i];
+    return moved !== undefined && json([ike.spiInitiator, ike.spiResponder, ike.keys, ike.messageIds]) === json([moved.spiInitiator, moved.spiResponder, moved.keys, moved.messageIds]);
+  });
+  console.log(`  IKE SAs   ${before.ikeSas.length} -> ${after.ikeSas.length} (same SPIs, keys and message IDs: ${sameIke})`);
   console.log(`  CHILD SAs ${before.childSas.length} -> ${after.childSas.length}`);
   console.log(`  policies  ${before.policies.length} -> ${after.policies.length}`);
   for (const child of before.childSas.filter((c) => c.direction === 'out')) {
