@@ -66,3 +66,18 @@ test('inspect refuses a tampered blob and --show-keys without -i', async (t) => 
   t.is(tampered.out, '');
   t.is((await run(['inspect', '--show-keys', 'ctx.blob'], { cwd: ws.dir })).code, ExitCode.usage);
 });
+
+test('inspect output matches its golden files (UPDATE_GOLDEN=1 rewrites them)', async (t) => {
+  const { ws, a } = await sealedSite(t);
+  const { existsSync, readFileSync, writeFileSync } = await import('node:fs');
+  for (const [name, argv] of [
+    ['inspect-header.json', ['inspect', '--json', '--trust', a, 'ctx.blob']],
+    ['inspect-site-to-site.txt', ['inspect', '-i', 'gw-b.key', 'ctx.blob']],
+  ] as const) {
+    const result = await run([...argv], { cwd: ws.dir });
+    t.is(result.code, ExitCode.ok, result.stderr);
+    const golden = join(FIXTURES, 'golden', name);
+    if (process.env['UPDATE_GOLDEN'] === '1' || !existsSync(golden)) writeFileSync(golden, result.out);
+    t.is(result.out, readFileSync(golden, 'utf8'), name);
+  }
+});
