@@ -1,0 +1,237 @@
+# lab/strongswan/swlab.sh: functions shared by with-lab and swlab-ctl (sourced, not run).
+#
+# A lab directory DIR holds one subdirectory per node (gw, cl), each with:
+#   netns            the node's network namespace name
+#   strongswan.conf  charon's and swanctl's settings (STRONGSWAN_CONF)
+#   swanctl/         swanctl.conf plus the credential directories swanctl expects
+#   run/             bind-mounted over /run in charon's private mount namespace, so each charon
+#                    has its own charon.pid, charon.vici and charon.ha FIFO
+#   charon.log       charon's log (flushed per line)
+#   charon.pid       charon's PID, written by swlab_start
+#
+# How several charons share one host: `ip netns exec NS unshare --mount --propagation private
+# sh -c 'mount --bind DIR/run /run && exec env STRONGSWAN_CONF=... charon'`. ip, unshare, sh
+# and env all exec, so `$!` is charon's own PID.
+
+SWLAB_CHARON=/usr/lib/ipsec/charon
+SWLAB_PSK=ipsec-ctx-lab-psk-0123456789
+
+# swlab_setup DIR ID IKE_PROPOSAL ESP_PROPOSAL HA(0|1) HA_LOCAL HA_REMOTE
+swlab_setup() {
+  local dir=$1 id=$2 ike=$3 esp=$4 ha=$5 ha_local=$6 ha_remote=$7
+  local gwns=swlab-$id-gw clns=swlab-$id-cl node
+  for node in gw cl; do
+    mkdir -p "$dir/$node/run" "$dir/$node/swanctl"
+    (cd "$dir/$node/swanctl" && mkdir -p x509 x509ca x509ocsp x509aa x509ac x509crl pubkey private rsa ecdsa bliss pkcs8 pkcs12)
+  done
+  # Record each name before creating it, so a half-done setup is still torn down.
+  echo "$gwns" >"$dir/gw/netns"
+  ip netns add "$gwns"
+  echo "$clns" >"$dir/cl/netns"
+  ip netns add "$clns"
+  ip link add vgw netns "$gwns" type veth peer name vcl netns "$clns"
+  ip -n "$gwns" link set lo up
+  ip -n "$clns" link set lo up
+  ip -n "$gwns" addr add 10.0.0.1/24 dev vgw
+  ip -n "$clns" addr add 10.0.0.2/24 dev vcl
+  ip -n "$gwns" link set vgw up
+  ip -n "$clns" link set vcl up
+  ip -n "$gwns" addr add 10.10.1.1/32 dev lo
+  if [[ $ha_local != 127.* ]]; then ip -n "$gwns" addr add "$ha_local" dev lo; fi
+  if [[ $ha_remote != 127.* ]]; then ip -n "$gwns" addr add "$ha_remote" dev lo; fi
+
+  local haconf=
+  if ((ha)); then
+    # No `secret`: that would make charon protect the channel with its own IPsec SA, and the
+    # peer would need an IKE daemon. The channel stays on this namespace's loopback.
+    haconf="    ha {
+      local = $ha_local
+      remote = $ha_remote
+    }"
+  fi
+  swlab_strongswan_conf "$dir/gw" "$( ((ha)) && echo ha)" "$haconf" >"$dir/gw/strongswan.conf"
+  swlab_strongswan_conf "$dir/cl" "" "" >"$dir/cl/strongswan.conf"
+
+  cat >"$dir/gw/swanctl/swanctl.conf" <<EOF
+connections {
+  rw {
+    local_addrs = 10.0.0.1
+    proposals = $ike
+    pools = rw-pool
+    local {
+      auth = psk
+      id = gw.lab
+    }
+    remote {
+      auth = psk
+      id = %any
+    }
+    children {
+      net {
+        local_ts = 10.10.1.0/24
+        esp_proposals = $esp
+      }
+    }
+  }
+}
+pools {
+  rw-pool {
+    addrs = 10.3.0.0/24
+  }
+}
+secrets {
+  ike-rw {
+    secret = "$SWLAB_PSK"
+  }
+}
+EOF
+  cat >"$dir/cl/swanctl/swanctl.conf" <<EOF
+connections {
+  rw {
+    local_addrs = 10.0.0.2
+    remote_addrs = 10.0.0.1
+    vips = 0.0.0.0
+    proposals = $ike
+    local {
+      auth = psk
+      id = cl.lab
+    }
+    remote {
+      auth = psk
+      id = gw.lab
+    }
+    children {
+      net {
+        remote_ts = 10.10.1.0/24
+        esp_proposals = $esp
+      }
+    }
+  }
+}
+secrets {
+  ike-rw {
+    secret = "$SWLAB_PSK"
+  }
+}
+EOF
+}
+
+# swlab_strongswan_conf NODEDIR EXTRA_PLUGINS PLUGIN_SETTINGS
+swlab_strongswan_conf() {
+  local nodedir=$1 extra=$2 settings=$3
+  # kdf must be listed (5.9.8 needs it for KDF_PRF); kernel-libipsec must come before
+  # kernel-netlink, which still provides the kernel-net part (addresses, routes).
+  cat <<EOF
+swanctl {
+  load = random openssl pem pkcs1 x509
+}
+charon {
+  load = random nonce openssl aes sha1 sha2 hmac gmp xcbc kdf pem pkcs1 x509 kernel-libipsec kernel-netlink socket-default vici $extra
+  install_routes = yes
+  retransmit_tries = 3
+  filelog {
+    charon {
+      path = $nodedir/charon.log
+      default = 1
+      ike = 4
+      chd = 4
+      knl = 4
+      cfg = 2
+      net = 1
+      time_format = %T
+      time_add_ms = yes
+      ike_name = yes
+      flush_line = yes
+    }
+  }
+  syslog {
+    daemon {
+      default = -1
+    }
+  }
+  plugins {
+$settings
+  }
+}
+EOF
+}
+
+swlab_pid_is_charon() {
+  local pid=$1 comm
+  [[ -n $pid && -r /proc/$pid/comm ]] || return 1
+  read -r comm <"/proc/$pid/comm" || return 1
+  [[ $comm == charon ]]
+}
+
+# swlab_start DIR NODE: start the node's charon, wait for vici (10 s), load swanctl.conf.
+swlab_start() {
+  local dir=$1 node=$2 nodedir=$1/$2 ns pid i
+  ns=$(<"$nodedir/netns")
+  if [[ -f $nodedir/charon.pid ]] && swlab_pid_is_charon "$(<"$nodedir/charon.pid")"; then
+    echo "charon $node is already running" >&2
+    return 1
+  fi
+  rm -f "$nodedir/run/charon.vici"
+  ip netns exec "$ns" unshare --mount --propagation private \
+    sh -c 'mount --bind "$1/run" /run && exec env STRONGSWAN_CONF="$1/strongswan.conf" "$2"' \
+    sh "$nodedir" "$SWLAB_CHARON" </dev/null >>"$nodedir/charon.stdout" 2>&1 &
+  pid=$!
+  echo "$pid" >"$nodedir/charon.pid"
+  for ((i = 0; i < 200; i++)); do
+    [[ -S $nodedir/run/charon.vici ]] && break
+    kill -0 "$pid" 2>/dev/null || { echo "charon $node exited during start-up" >&2; return 1; }
+    sleep 0.05
+  done
+  [[ -S $nodedir/run/charon.vici ]] || { echo "charon $node: no vici socket after 10 s" >&2; return 1; }
+  swlab_swanctl "$dir" "$node" --load-all --noprompt --file "$nodedir/swanctl/swanctl.conf" >/dev/null
+}
+
+# swlab_swanctl DIR NODE ARGS...: swanctl against the node's charon.
+swlab_swanctl() {
+  local nodedir=$1/$2
+  shift 2
+  STRONGSWAN_CONF=$nodedir/strongswan.conf swanctl "$@" --uri "unix://$nodedir/run/charon.vici"
+}
+
+# swlab_stop DIR NODE: SIGTERM charon, wait up to 5 s, then SIGKILL.
+swlab_stop() {
+  local nodedir=$1/$2 pid i
+  [[ -f $nodedir/charon.pid ]] || return 0
+  pid=$(<"$nodedir/charon.pid")
+  if swlab_pid_is_charon "$pid"; then
+    kill -TERM "$pid" 2>/dev/null
+    for ((i = 0; i < 100; i++)); do
+      swlab_pid_is_charon "$pid" || break
+      sleep 0.05
+    done
+    swlab_pid_is_charon "$pid" && kill -KILL "$pid" 2>/dev/null
+  fi
+  rm -f "$nodedir/charon.pid"
+  return 0
+}
+
+# swlab_teardown DIR: stop every charon, kill whatever else still runs in the lab's namespaces
+# (they are ours alone), delete the namespaces. Never fails.
+swlab_teardown() {
+  local dir=$1 node ns pids i
+  for node in gw cl; do
+    [[ -d $dir/$node ]] && swlab_stop "$dir" "$node"
+  done
+  for node in gw cl; do
+    [[ -f $dir/$node/netns ]] || continue
+    ns=$(<"$dir/$node/netns")
+    ip netns list 2>/dev/null | grep -qw -- "$ns" || continue
+    for ((i = 0; i < 20; i++)); do
+      pids=$(ip netns pids "$ns" 2>/dev/null || true)
+      [[ -z $pids ]] && break
+      # shellcheck disable=SC2086
+      kill -TERM $pids 2>/dev/null
+      sleep 0.1
+    done
+    pids=$(ip netns pids "$ns" 2>/dev/null || true)
+    # shellcheck disable=SC2086
+    [[ -n $pids ]] && kill -KILL $pids 2>/dev/null
+    ip netns del "$ns" 2>/dev/null
+  done
+  return 0
+}
