@@ -3,7 +3,8 @@
  * CHILD SAs (N/2 in/out pairs, one IKE SA per two pairs, one policy per CHILD SA), then
  * times
  * (the first run, cold, and the best of a few), and prints one JSON line:
- *   seal: the whole `seal()` (CBOR encoding, key wrapping, encryption, signature)
+ *   seal: the whole `sealLarge()` as `get` runs it (CBOR encoding and encryption on two
+ *         threads, key wrapping, signature)
  *   open: the whole `openBlob()` (parsing, signature, decryption, decoding, model validation)
  *   cipher: XSalsa20-Poly1305 alone over the same payload bytes (the limit for seal/open)
  *   JSON: JSON.stringify of the model's JSON form, and JSON.parse plus validation
@@ -12,7 +13,7 @@
 import { Context } from '../lib/model/context.js';
 import { decodeCanonical, encodeCanonical, keyLabels } from '../lib/format/cbor.js';
 import { PAYLOAD_LABELS } from '../lib/format/payload-labels.js';
-import { encodeContextPayload, openBlob, seal } from '../lib/format/envelope.js';
+import { encodeContextPayload, openBlob, sealLarge } from '../lib/format/envelope.js';
 import { openPayload, sealPayload } from '../lib/format/stream.js';
 import { systemRandom } from '../lib/crypto/random.js';
 import { generateIdentity } from '../lib/crypto/key-text.js';
@@ -25,6 +26,18 @@ const context = randomContext(`bench ${childSas}`, { ikeSas: Math.ceil(childSas 
 const sender = generateIdentity(systemRandom);
 const receiver = generateIdentity(systemRandom);
 const now = Date.now();
+
+async function bestAsync(work: () => Promise<void>, name: string): Promise<number> {
+  let fastest = Infinity;
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    await work();
+    const elapsed = performance.now() - start;
+    if (i === 0) cold[name] = elapsed;
+    fastest = Math.min(fastest, elapsed);
+  }
+  return fastest;
+}
 
 /** The fastest of a few runs; `cold` keeps the first one, which is what a one-shot CLI pays. */
 const cold: Record<string, number> = {};
@@ -41,8 +54,8 @@ function best(work: () => void, name?: string): number {
 }
 
 let blob: Uint8Array = new Uint8Array();
-const sealMs = best(() => {
-  blob = seal({ context, recipients: [receiver.publicKey], signer: sender, createdMs: now, expiresMs: now + 600_000, random: systemRandom });
+const sealMs = await bestAsync(async () => {
+  blob = await sealLarge({ context, recipients: [receiver.publicKey], signer: sender, createdMs: now, expiresMs: now + 600_000, random: systemRandom });
 }, 'seal');
 const openMs = best(() => {
   openBlob(blob, { identities: [receiver], trust: { signers: [sender.publicKey] }, nowMs: now });

@@ -42,12 +42,36 @@ export function compareKeys(a: string, b: string): number {
   return ab.length - bb.length || Buffer.compare(ab, bb);
 }
 
+/** Receives the encoding in pieces of exactly `chunkBytes`, as soon as each is complete. */
+export interface ChunkSink {
+  readonly chunkBytes: number;
+  chunk(bytes: Uint8Array): void;
+}
+
 class Writer {
-  private buffer = new Uint8Array(1024);
-  private view = new DataView(this.buffer.buffer);
+  private buffer: Uint8Array;
+  private view: DataView;
   private position = 0;
 
+  constructor(private readonly sink?: ChunkSink) {
+    this.buffer = new Uint8Array(sink ? sink.chunkBytes * 2 : 1024);
+    this.view = new DataView(this.buffer.buffer);
+  }
+
+  /** Hands every complete chunk to the sink and keeps only the tail. */
+  flushChunks(): void {
+    if (!this.sink || this.position < this.sink.chunkBytes) return;
+    const { chunkBytes } = this.sink;
+    const complete = this.position - (this.position % chunkBytes);
+    for (let start = 0; start < complete; start += chunkBytes) this.sink.chunk(this.buffer.slice(start, start + chunkBytes));
+    this.buffer.copyWithin(0, complete, this.position);
+    this.position -= complete;
+  }
+
   private reserve(n: number): void {
+    if (this.position + n <= this.buffer.byteLength) return;
+    // With a sink, memory stays at a few chunks: flush before growing.
+    this.flushChunks();
     if (this.position + n <= this.buffer.byteLength) return;
     let size = this.buffer.byteLength * 2;
     while (size < this.position + n) size *= 2;
@@ -239,6 +263,17 @@ export function encodeCanonical(value: unknown, labels?: KeyLabels): Uint8Array 
   const writer = new Writer();
   encodeInto(writer, plannerFor(labels), value, 0);
   return writer.result();
+}
+
+/**
+ * The same encoding as `encodeCanonical`, handed to `sink` in complete chunks while it is
+ * written; returns the final, incomplete chunk (possibly empty).
+ */
+export function encodeCanonicalInChunks(value: unknown, sink: ChunkSink, labels?: KeyLabels): Uint8Array {
+  const writer = new Writer(sink);
+  encodeInto(writer, plannerFor(labels), value, 0);
+  writer.flushChunks();
+  return writer.result().slice();
 }
 
 // Planners (and their compiled emitters) live as long as their label table.

@@ -27,13 +27,18 @@ export function sealedPayloadSize(plaintextBytes: number): number {
   return plaintextBytes + chunks * TAG_BYTES;
 }
 
+/** Chunk `counter` of a payload, sealed. */
+export function sealChunk(plaintext: Uint8Array, counter: number, last: boolean, key: Uint8Array): Uint8Array {
+  return nacl.secretbox(plaintext, chunkNonce(counter, last), key);
+}
+
 export function sealPayload(plaintext: Uint8Array, key: Uint8Array): Uint8Array {
   if (plaintext.byteLength === 0) throw new RangeError('the payload must not be empty');
   const out = new Uint8Array(sealedPayloadSize(plaintext.byteLength));
   let offset = 0;
   for (let counter = 0, start = 0; start < plaintext.byteLength; counter++, start += CHUNK_BYTES) {
     const end = Math.min(start + CHUNK_BYTES, plaintext.byteLength);
-    const sealed = nacl.secretbox(plaintext.subarray(start, end), chunkNonce(counter, end === plaintext.byteLength), key);
+    const sealed = sealChunk(plaintext.subarray(start, end), counter, end === plaintext.byteLength, key);
     out.set(sealed, offset);
     offset += sealed.byteLength;
   }

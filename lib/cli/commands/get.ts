@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { UsageError } from '../../errors.js';
 import { readIdentityFile } from '../../crypto/key-files.js';
 import { openDriver } from '../../drivers/registry.js';
-import { seal } from '../../format/envelope.js';
+import { sealLarge } from '../../format/envelope.js';
 import type { Context } from '../../model/context.js';
 import { filterContext } from '../../model/filter.js';
 import type { Io } from '../io.js';
@@ -68,7 +68,7 @@ Examples:
       const deliver = async (context: Context) => {
         const labelled = options.label === undefined ? context : { ...context, provenance: { ...context.provenance, source: options.label } };
         const createdMs = io.nowMs();
-        const blob = seal({ context: labelled, recipients, signer: identity, createdMs, expiresMs: createdMs + options.expires, random: io.random });
+        const blob = await sealLarge({ context: labelled, recipients, signer: identity, createdMs, expiresMs: createdMs + options.expires, random: io.random });
         writeBinaryOutput(io, options.output, blob);
         say(io, `sealed ${countsText(context)} from ${options.from} for ${recipients.length} recipient(s)`);
       };
