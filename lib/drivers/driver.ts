@@ -16,6 +16,8 @@ export interface ApplyOptions {
 export interface ApplyReport {
   changes: PlannedChange[];
   applied: boolean;
+  /** What was deliberately not applied, and why (e.g. IKE SAs put into `xfrm:`). */
+  warnings?: string[];
 }
 
 export interface Driver {

@@ -12,6 +12,10 @@ const DRIVERS: Readonly<Record<string, { loader: DriverLoader; example: string }
     loader: async (rest, env) => (await import('./file/file-driver.js')).openFileGateway(rest, env),
     example: 'file:/var/lib/gw/state.json',
   },
+  xfrm: {
+    loader: async (rest, env) => (await import('./xfrm/xfrm-driver.js')).openXfrmGateway(rest, env),
+    example: 'xfrm:?netns=gw',
+  },
 };
 
 export const DRIVER_SCHEMES = Object.keys(DRIVERS);

@@ -73,6 +73,7 @@ Examples:
       const prepared = prepareForRestore(context, nowMs, { ...DEFAULT_JUMP, floor: options.seqJumpFloor });
       for (const skip of prepared.skipped) warn(io, `skipping ${skip.description}: ${skip.reason}`);
       const report = await driver.apply(prepared.context, { replace: Boolean(options.replace), dryRun: Boolean(options.dryRun) });
+      for (const warning of report.warnings ?? []) warn(io, warning);
 
       if (options.dryRun) {
         io.stdout.write(`${[`dry run: ${options.to} from ${parsed.header.source}: ${summarizeChanges(report.changes)}`, ...renderPlan(report.changes, prepared)].join('\n')}\n`);

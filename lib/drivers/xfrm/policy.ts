@@ -302,10 +302,24 @@ export function policyFromModel(policy: Policy, options: NewPolicyOptions = {}):
 
 /** XFRM_MSG_NEWPOLICY for `policy`, asking for an ACK. */
 export function newPolicyMessage(policy: Policy, options: NewPolicyOptions = {}, seq = 0): Uint8Array {
+  return policyInfoMessage(XFRM_MSG.NEWPOLICY, policy, options, seq);
+}
+
+/**
+ * XFRM_MSG_UPDPOLICY: replaces, in one step, the policy the kernel holds with the same
+ * direction, selector, mark, if_id and priority (it keeps that policy's index), or adds it.
+ * Unlike DELPOLICY + NEWPOLICY there is no moment without a policy, when packets would pass
+ * in the clear.
+ */
+export function updPolicyMessage(policy: Policy, options: NewPolicyOptions = {}, seq = 0): Uint8Array {
+  return policyInfoMessage(XFRM_MSG.UPDPOLICY, policy, options, seq);
+}
+
+function policyInfoMessage(type: number, policy: Policy, options: NewPolicyOptions, seq: number): Uint8Array {
   const { info, attributes } = policyFromModel(policy, options);
   const body = new Uint8Array(INFO.size);
   writeUserpolicyInfo(body, info);
-  return encodeMessage({ type: XFRM_MSG.NEWPOLICY, flags: NLM_F_REQUEST | NLM_F_ACK, seq, pid: 0 }, body, attributes);
+  return encodeMessage({ type, flags: NLM_F_REQUEST | NLM_F_ACK, seq, pid: 0 }, body, attributes);
 }
 
 /**

@@ -441,6 +441,16 @@ export function newSaMessage(child: ChildSa, options: NewSaOptions = {}, seq = 0
 
 /** XFRM_MSG_DELSA for the SA (destination, SPI, protocol, and mark when it has one). */
 export function delSaMessage(child: Pick<ChildSa, 'destination' | 'spi' | 'protocol' | 'family' | 'mark'>, seq = 0): Uint8Array {
+  return saIdMessage(XFRM_MSG.DELSA, child, seq);
+}
+
+/** XFRM_MSG_GETSA for one SA: the kernel answers with the SA as it is now (a NEWSA message). */
+export function getSaMessage(child: Pick<ChildSa, 'destination' | 'spi' | 'protocol' | 'family' | 'mark'>, seq = 0): Uint8Array {
+  return saIdMessage(XFRM_MSG.GETSA, child, seq);
+}
+
+/** A request that names one SA by struct xfrm_usersa_id (and its mark, which the lookup matches). */
+function saIdMessage(type: number, child: Pick<ChildSa, 'destination' | 'spi' | 'protocol' | 'family' | 'mark'>, seq: number): Uint8Array {
   const body = new Uint8Array(SAID.size);
   const dv = view(body);
   writeAddress(body, SAID.offsets.daddr, child.destination);
@@ -448,5 +458,5 @@ export function delSaMessage(child: Pick<ChildSa, 'destination' | 'spi' | 'proto
   dv.setUint16(SAID.offsets.family, familyNumber(child.family), LITTLE_ENDIAN);
   dv.setUint8(SAID.offsets.proto, PROTOCOL_NUMBERS[child.protocol]);
   const attributes: Attribute[] = child.mark ? [{ type: XFRMA.MARK, data: encodeMark(child.mark) }] : [];
-  return encodeMessage({ type: XFRM_MSG.DELSA, flags: NLM_F_REQUEST | NLM_F_ACK, seq, pid: 0 }, body, attributes);
+  return encodeMessage({ type, flags: NLM_F_REQUEST | NLM_F_ACK, seq, pid: 0 }, body, attributes);
 }

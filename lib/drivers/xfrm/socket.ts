@@ -12,6 +12,8 @@ import { LITTLE_ENDIAN, type NetlinkAck, type NetlinkMessage, encodeMessage, ker
 export interface BatchResult extends NetlinkAck {
   /** Position of the request in the batch. */
   index: number;
+  /** Messages the kernel answered a GET request with (e.g. the SA of a GETSA), before its ACK. */
+  replies?: NetlinkMessage[];
 }
 
 export interface BatchOptions {
@@ -188,15 +190,21 @@ export class XfrmSocket {
       for (const datagram of datagrams) this.send(datagram, 'a batch of requests');
 
       let failed = false;
+      const replies = new Map<number, NetlinkMessage[]>();
       while (pending.size > 0) {
         const datagram = this.receive('a batch of requests');
         for (const message of splitMessages(datagram)) {
-          if (message.type !== NLMSG_ERROR) continue;
+          if (message.type !== NLMSG_ERROR) {
+            // The answer to a GET request comes before its ACK, with the request's number.
+            if (pending.has(message.seq)) replies.set(message.seq, [...(replies.get(message.seq) ?? []), message]);
+            continue;
+          }
           const ack = parseAck(message);
           const index = pending.get(ack.seq);
           if (index === undefined) continue;
           pending.delete(ack.seq);
-          results.push({ index, ...ack });
+          const answer = replies.get(ack.seq);
+          results.push(answer ? { index, ...ack, replies: answer } : { index, ...ack });
           if (ack.errno !== 0) failed = true;
         }
       }

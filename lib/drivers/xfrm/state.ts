@@ -11,6 +11,7 @@
  * outbound SAs none, or 1 with ESN). The kernel itself does not care: the
  * direction only matters to ipsec-ctx's own bookkeeping (sequence jumps on restore).
  */
+import { GatewayError } from '../../errors.js';
 import type { ChildSa } from '../../model/child-sa.js';
 import type { Policy } from '../../model/policy.js';
 import { familyName, readAddress } from './address.js';
@@ -123,6 +124,12 @@ export interface XfrmState {
 
 export interface ToModelOptions {
   interfaces?: InterfaceNames;
+  /**
+   * List entries the model cannot hold in `skipped` instead of refusing the whole state. `put`
+   * uses it: state it does not touch need not be representable, and a clash with such an entry
+   * still fails in the kernel (EEXIST) and is rolled back.
+   */
+  skipUnsupported?: boolean;
 }
 
 function uniqueId(wanted: string, taken: Set<string>): string {
@@ -153,14 +160,27 @@ export function kernelStateToModel(state: KernelState, options: ToModelOptions =
     }
     const protocol = protocolName(sa.info.id.proto) ?? `proto${sa.info.id.proto}`;
     const id = uniqueId(`${protocol}:${spiHex(sa.info.id.spi)}@${destination}`, taken);
-    result.childSas.push(saToModel(sa, { id, direction: saDirection(sa, state.policies), ...interfaces }));
+    const child = convert(() => saToModel(sa, { id, direction: saDirection(sa, state.policies), ...interfaces }), id, result, options);
+    if (child) result.childSas.push(child);
   }
   for (const policy of state.policies) {
     const direction = ['in', 'out', 'fwd'][policy.info.dir] ?? `dir${policy.info.dir}`;
     const id = uniqueId(`policy:${direction}:${policy.info.index}`, taken);
-    result.policies.push(policyToModel(policy, { id, ...interfaces }));
+    const converted = convert(() => policyToModel(policy, { id, ...interfaces }), id, result, options);
+    if (converted) result.policies.push(converted);
   }
   return result;
+}
+
+function convert<T>(run: () => T, id: string, result: XfrmState, options: ToModelOptions): T | undefined {
+  if (!options.skipUnsupported) return run();
+  try {
+    return run();
+  } catch (error) {
+    if (!(error instanceof GatewayError)) throw error;
+    result.skipped.push({ what: id, reason: error.message });
+    return undefined;
+  }
 }
 
 export interface ReadOptions extends ToModelOptions {
