@@ -8,6 +8,7 @@
  * selector, mark, if_id). The same identity with the same keys is an update, in which no
  * counter moves backward; with different keys it is a conflict unless --replace.
  */
+import { GatewayError } from '../errors.js';
 import { encodeCanonical } from '../format/cbor.js';
 import type { ChildSa } from '../model/child-sa.js';
 import { type Context, sadKey } from '../model/context.js';
@@ -181,4 +182,14 @@ export function planMerge(existing: Context, incoming: Context, options: { repla
     changes,
     conflicts,
   };
+}
+
+/** @throws GatewayError `gateway.conflict` naming the first conflict, before anything changed */
+export function refuseConflicts(uri: string, plan: MergePlan): void {
+  const first = plan.conflicts[0];
+  if (!first) return;
+  const more = plan.conflicts.length > 1 ? ` (and ${plan.conflicts.length - 1} more conflicts)` : '';
+  throw new GatewayError('gateway.conflict', `${uri}: ${first.description}${more}; nothing was changed`, {
+    hint: 'pass --replace to overwrite them, or remove them from the target first',
+  });
 }

@@ -14,7 +14,7 @@ import { contextToJsonText } from '../../model/context-json.js';
 import { type Context, emptyContext, sadKey } from '../../model/context.js';
 import { parseContext } from '../../model/validate.js';
 import { shiftTimes } from '../../model/time-shift.js';
-import { type PlannedChange, planMerge, policyKey } from '../../restore/merge.js';
+import { type PlannedChange, planMerge, policyKey, refuseConflicts } from '../../restore/merge.js';
 import { describeChildSa, describeIkeSa, describePolicy } from '../../model/describe.js';
 import { withLockFile, writeFileAtomic } from '../../util/atomic-file.js';
 import type { ApplyOptions, ApplyReport, Driver, DriverEnvironment } from '../driver.js';
@@ -117,13 +117,7 @@ class FileGateway implements Driver {
         (stored && this.captured(stored)) ??
         emptyContext({ source: basename(this.path).replace(/\.json$/, ''), driver: 'file', capturedAtMs: this.env.nowMs() });
       const plan = planMerge(existing, incoming, { replace: options.replace });
-      const first = plan.conflicts[0];
-      if (first) {
-        const more = plan.conflicts.length > 1 ? ` (and ${plan.conflicts.length - 1} more conflicts)` : '';
-        throw new GatewayError('gateway.conflict', `${this.uri}: ${first.description}${more}; nothing was changed`, {
-          hint: 'pass --replace to overwrite them, or remove them from the target first',
-        });
-      }
+      refuseConflicts(this.uri, plan);
       if (options.dryRun) return { changes: plan.changes, applied: false };
       let result: Context;
       try {

@@ -21,7 +21,7 @@ import type { ChildSa } from '../../model/child-sa.js';
 import { type Context, MODEL_VERSION } from '../../model/context.js';
 import { describeChildSa, describeIkeSa } from '../../model/describe.js';
 import { parseContext } from '../../model/validate.js';
-import { type PlannedChange, planMerge } from '../../restore/merge.js';
+import { type PlannedChange, planMerge, refuseConflicts } from '../../restore/merge.js';
 import type { ApplyOptions, ApplyReport, Driver, DriverEnvironment } from '../driver.js';
 import { type Step, adoptPolicyIndexes, planInstall } from './install-plan.js';
 import { kernelRefused } from './netlink.js';
@@ -104,13 +104,7 @@ export class XfrmGateway implements Driver {
       );
       const incoming = forKernel(context, existing, nowMs);
       const plan = planMerge(existing, incoming, { replace: options.replace });
-      const first = plan.conflicts[0];
-      if (first) {
-        const more = plan.conflicts.length > 1 ? ` (and ${plan.conflicts.length - 1} more conflicts)` : '';
-        throw new GatewayError('gateway.conflict', `${this.uri}: ${first.description}${more}; nothing was changed`, {
-          hint: 'pass --replace to overwrite them, or remove them from the target first',
-        });
-      }
+      refuseConflicts(this.uri, plan);
       const { steps, unchanged } = planInstall(existing, incoming, plan.result);
       const kept = new Set(unchanged.map(describeChildSa));
       const changes = plan.changes.map((change) => (change.kind === 'child' && change.action === 'update' && kept.has(change.description) ? { ...change, action: 'keep' as const } : change));
