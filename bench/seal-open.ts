@@ -11,7 +11,9 @@
  * and prints one JSON line for bench/run.ts.
  */
 import { Context } from '../lib/model/context.js';
-import { decodeCanonical, encodeCanonical, keyLabels } from '../lib/format/cbor.js';
+import { keyLabels } from '../lib/format/cbor-labels.js';
+import { encodeCanonical } from '../lib/format/cbor-encode.js';
+import { decodeCanonical } from '../lib/format/cbor-decode.js';
 import { PAYLOAD_LABELS } from '../lib/format/payload-labels.js';
 import { encodeContextPayload, openBlob, sealLarge } from '../lib/format/envelope.js';
 import { openPayload, sealPayload } from '../lib/format/stream.js';

@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 import { FormatError } from '../errors.js';
-import { decodeCanonical, encodeCanonical } from './cbor.js';
+import { encodeCanonical } from './cbor-encode.js';
+import { decodeCanonical } from './cbor-decode.js';
 import { bytes } from '../model/leaves.js';
 import { issuesOf } from '../model/validate.js';
 

@@ -6,7 +6,8 @@
  * `encodeCanonical` followed by `sealPayload`; a test holds both paths to that.
  */
 import { Worker } from 'node:worker_threads';
-import { type KeyLabels, encodeCanonicalInChunks } from './cbor.js';
+import { type KeyLabels } from './cbor-labels.js';
+import { encodeCanonicalInChunks } from './cbor-encode.js';
 import { CHUNK_BYTES } from './stream.js';
 
 export interface SealedPayload {

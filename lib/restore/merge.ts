@@ -9,7 +9,7 @@
  * counter moves backward; with different keys it is a conflict unless --replace.
  */
 import { GatewayError } from '../errors.js';
-import { encodeCanonical } from '../format/cbor.js';
+import { encodeCanonical } from '../format/cbor-encode.js';
 import type { ChildSa } from '../model/child-sa.js';
 import { type Context, sadKey } from '../model/context.js';
 import { describeChildSa, describeIkeSa, describePolicy } from '../model/describe.js';

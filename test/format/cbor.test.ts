@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FormatError } from '../../lib/errors.js';
 import { Decoder } from 'cbor-x';
-import { compareKeys, decodeCanonical, encodeCanonical, keyLabels } from '../../lib/format/cbor.js';
+import { keyLabels } from '../../lib/format/cbor-labels.js';
+import { compareKeys, encodeCanonical } from '../../lib/format/cbor-encode.js';
+import { decodeCanonical } from '../../lib/format/cbor-decode.js';
 import { PAYLOAD_LABELS } from '../../lib/format/payload-labels.js';
 import { Context } from '../../lib/model/context.js';
 import { FIXTURES, GATEWAY_FIXTURES, fixtureContext } from '../helpers/workspace.js';
@@ -85,7 +87,8 @@ test('labelled payloads round-trip every fixture, and unknown labels are refused
     t.deepEqual(encodeCanonical(decodeCanonical(bytes, name, PAYLOAD), PAYLOAD), bytes);
   }
   t.throws(() => encodeCanonical({ colour: 1 }, PAYLOAD), { instanceOf: TypeError });
-  t.throws(() => decodeCanonical(Buffer.from('a1186401', 'hex'), 'x', PAYLOAD), { code: 'format.unknown_field' });
+  const unknownLabel = Buffer.from([0xa1, 0x18, PAYLOAD_LABELS.length, 0x01]);
+  t.throws(() => decodeCanonical(unknownLabel, 'x', PAYLOAD), { code: 'format.unknown_field' });
   t.throws(() => decodeCanonical(Buffer.from('a1616101', 'hex'), 'x', PAYLOAD), { code: 'format.unknown_field' });
 });
 

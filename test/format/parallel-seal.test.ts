@@ -1,6 +1,7 @@
 import test from 'ava';
 import { seededRandom } from '../../lib/crypto/random.js';
-import { encodeCanonical, encodeCanonicalInChunks, keyLabels } from '../../lib/format/cbor.js';
+import { keyLabels } from '../../lib/format/cbor-labels.js';
+import { encodeCanonical, encodeCanonicalInChunks } from '../../lib/format/cbor-encode.js';
 import { openBlob, PARALLEL_SEAL_RECORDS, seal, sealLarge } from '../../lib/format/envelope.js';
 import { PAYLOAD_LABELS } from '../../lib/format/payload-labels.js';
 import { randomContext } from '../helpers/random-context.js';

@@ -10,7 +10,7 @@ import { hmacSha256 } from '../../lib/crypto/kdf.js';
 import { type Identity, type PublicKey, publicKeyBytes } from '../../lib/crypto/key-text.js';
 import type { Random } from '../../lib/crypto/random.js';
 import { STANZA_TYPE_X25519, wrapFileKey } from '../../lib/crypto/x25519-recipient.js';
-import { encodeCanonical } from '../../lib/format/cbor.js';
+import { encodeCanonical } from '../../lib/format/cbor-encode.js';
 import { encodeContextPayload, headerMacKey, payloadKey, signedMessage } from '../../lib/format/envelope.js';
 import { type Header, FORMAT_VERSION, MAGIC, PREAMBLE_BYTES } from '../../lib/format/header.js';
 import { CHUNK_BYTES, sealPayload } from '../../lib/format/stream.js';

@@ -25,7 +25,7 @@ import { GatewayError } from '../../errors.js';
 import type { ChildSa } from '../../model/child-sa.js';
 import { type Context, sadKey } from '../../model/context.js';
 import type { Policy } from '../../model/policy.js';
-import { encodeCanonical } from '../../format/cbor.js';
+import { encodeCanonical } from '../../format/cbor-encode.js';
 import { policyKey } from '../../restore/merge.js';
 import { newAeMessage } from './aevent.js';
 import { delPolicyMessage, newPolicyMessage, updPolicyMessage } from './policy.js';

@@ -9,7 +9,7 @@
  * - no floats, no tags, no null or undefined, no indefinite lengths. `undefined` object
  *   fields are left out on encoding.
  *
- * The decoder accepts exactly what the encoder produces and rejects everything else as it
+ * The decoder (cbor-decode.ts) accepts exactly what the encoder produces and rejects everything else as it
  * reads (non-shortest heads, unsorted or repeated keys, forbidden types), so a decoded value
  * re-encodes to the same bytes without being re-encoded to check.
  *
@@ -17,23 +17,11 @@
  * deterministic mode needs a full re-encode to check canonical form, which cost ten times
  * more than decoding here (see `npm run bench`).
  */
-import { FormatError } from '../errors.js';
-
-/** A label table: `names[label]` is the property name written as integer key `label`. */
-export interface KeyLabels {
-  readonly names: readonly string[];
-  readonly labels: ReadonlyMap<string, number>;
-}
-
-export function keyLabels(names: readonly string[]): KeyLabels {
-  return { names, labels: new Map(names.map((name, label) => [name, label])) };
-}
+import type { KeyLabels } from './cbor-labels.js';
 
 const TWO_32 = 0x1_0000_0000;
 const MAX_U64 = 2n ** 64n - 1n;
 const MAX_DEPTH = 32;
-const utf8 = new TextEncoder();
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** RFC 8949 §4.2.1 order for text keys: shorter UTF-8 encoding first, then bytewise. */
 export function compareKeys(a: string, b: string): number {
@@ -285,190 +273,4 @@ function plannerFor(labels: KeyLabels | undefined): MapPlanner {
   let planner = labelledPlanners.get(labels);
   if (!planner) labelledPlanners.set(labels, (planner = new MapPlanner(labels)));
   return planner;
-}
-
-class Reader {
-  private position = 0;
-  private readonly view: DataView;
-  /** Argument of the last head, when it fits a safe integer; otherwise `big` holds it. */
-  private argument = 0;
-  private big: bigint | undefined;
-
-  constructor(
-    private readonly bytes: Uint8Array,
-    private readonly what: string,
-    private readonly table: KeyLabels | undefined,
-  ) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-
-  private malformed(message: string): FormatError {
-    return new FormatError('format.cbor', `${this.what} is not valid CBOR (${message} at byte ${this.position})`);
-  }
-
-  private nonCanonical(message: string): FormatError {
-    return new FormatError('format.non_canonical', `${this.what} is not in deterministic CBOR encoding (${message} at byte ${this.position})`);
-  }
-
-  private need(n: number): void {
-    if (this.position + n > this.bytes.byteLength) throw this.malformed('ends early');
-  }
-
-  /** Reads a head, leaving its argument in `argument`/`big`; returns the major type. */
-  private head(): number {
-    this.need(1);
-    const initial = this.bytes[this.position++] as number;
-    const major = initial >> 5;
-    const info = initial & 31;
-    this.big = undefined;
-    if (info < 24) {
-      this.argument = info;
-    } else if (info === 24) {
-      this.need(1);
-      this.argument = this.bytes[this.position++] as number;
-      if (this.argument < 24) throw this.nonCanonical('non-shortest integer');
-    } else if (info === 25) {
-      this.need(2);
-      this.argument = this.view.getUint16(this.position);
-      this.position += 2;
-      if (this.argument < 0x100) throw this.nonCanonical('non-shortest integer');
-    } else if (info === 26) {
-      this.need(4);
-      this.argument = this.view.getUint32(this.position);
-      this.position += 4;
-      if (this.argument < 0x1_0000) throw this.nonCanonical('non-shortest integer');
-    } else if (info === 27) {
-      this.need(8);
-      const high = this.view.getUint32(this.position);
-      const low = this.view.getUint32(this.position + 4);
-      this.position += 8;
-      if (high === 0) throw this.nonCanonical('non-shortest integer');
-      if (high < 0x20_0000) this.argument = high * TWO_32 + low;
-      else this.big = (BigInt(high) << 32n) | BigInt(low);
-    } else if (info === 31) {
-      throw this.nonCanonical('indefinite length');
-    } else {
-      throw this.malformed('reserved head');
-    }
-    return major;
-  }
-
-  /** The head's argument as a length that must fit in what is left of the input. */
-  private length(unit: number): number {
-    if (this.big !== undefined || this.argument * unit > this.bytes.byteLength - this.position) throw this.malformed('length beyond the input');
-    return this.argument;
-  }
-
-  value(depth: number): unknown {
-    if (depth > MAX_DEPTH) throw this.malformed('nested too deeply');
-    const start = this.position;
-    const major = this.head();
-    switch (major) {
-      case 0:
-        return this.big ?? this.argument;
-      case 1:
-        return this.big !== undefined ? -1n - this.big : this.argument >= Number.MAX_SAFE_INTEGER ? -1n - BigInt(this.argument) : -1 - this.argument;
-      case 2: {
-        const n = this.length(1);
-        const out = new Uint8Array(this.bytes.buffer, this.bytes.byteOffset + this.position, n);
-        this.position += n;
-        return out;
-      }
-      case 3:
-        return this.text(this.length(1));
-      case 4: {
-        const n = this.length(1);
-        const out = new Array<unknown>(n);
-        for (let i = 0; i < n; i++) out[i] = this.value(depth + 1);
-        return out;
-      }
-      case 5:
-        return this.map(this.length(2), depth);
-      case 7:
-        if (this.bytes[start] === 0xf4) return false;
-        if (this.bytes[start] === 0xf5) return true;
-        throw this.nonCanonical('a float or simple value');
-      default:
-        throw this.nonCanonical('a tag');
-    }
-  }
-
-  private map(n: number, depth: number): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    let previousStart = -1;
-    let previousEnd = -1;
-    for (let i = 0; i < n; i++) {
-      const keyStart = this.position;
-      const major = this.head();
-      let key: string;
-      if (this.table) {
-        const name = major === 0 && this.big === undefined ? this.table.names[this.argument] : undefined;
-        if (name === undefined) throw new FormatError('format.unknown_field', `${this.what} holds a field this version does not know (key at byte ${keyStart})`);
-        key = name;
-      } else {
-        if (major !== 3) throw this.nonCanonical('a map key that is not text');
-        key = this.text(this.length(1));
-      }
-      // Deterministic order is the bytewise order of the encoded keys; equal means repeated.
-      if (previousStart >= 0 && this.compareRanges(previousStart, previousEnd, keyStart, this.position) >= 0) {
-        throw this.nonCanonical('map keys out of order or repeated');
-      }
-      previousStart = keyStart;
-      previousEnd = this.position;
-      const item = this.value(depth + 1);
-      if (key === '__proto__') Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true });
-      else out[key] = item;
-    }
-    return out;
-  }
-
-  /** UTF-8 text of `n` bytes; short ASCII (almost all of it) without a decoder call. */
-  private text(n: number): string {
-    const start = this.position;
-    this.position += n;
-    if (n <= 64) {
-      let ascii = '';
-      for (let i = start; i < start + n; i++) {
-        const byte = this.bytes[i] as number;
-        if (byte >= 0x80) return this.utf8(start, n);
-        ascii += String.fromCharCode(byte);
-      }
-      return ascii;
-    }
-    return this.utf8(start, n);
-  }
-
-  private utf8(start: number, n: number): string {
-    try {
-      return strictUtf8.decode(this.bytes.subarray(start, start + n));
-    } catch {
-      throw this.malformed('invalid UTF-8');
-    }
-  }
-
-  /** Bytewise comparison of two ranges of the input, shorter first on a common prefix. */
-  private compareRanges(aStart: number, aEnd: number, bStart: number, bEnd: number): number {
-    const n = Math.min(aEnd - aStart, bEnd - bStart);
-    for (let i = 0; i < n; i++) {
-      const diff = (this.bytes[aStart + i] as number) - (this.bytes[bStart + i] as number);
-      if (diff !== 0) return diff;
-    }
-    return aEnd - aStart - (bEnd - bStart);
-  }
-
-  end(): void {
-    if (this.position !== this.bytes.byteLength) throw this.malformed('data after the end');
-  }
-}
-
-/**
- * Decodes one deterministic CBOR item that spans all of `bytes`. Byte strings in the result
- * are views into `bytes`.
- * @throws FormatError `format.cbor`, `format.non_canonical` or `format.unknown_field`
- */
-export function decodeCanonical(bytes: Uint8Array, what: string, labels?: KeyLabels): unknown {
-  const reader = new Reader(bytes, what, labels);
-  const value = reader.value(0);
-  reader.end();
-  return value;
 }
