@@ -16,11 +16,19 @@
 SWLAB_CHARON=/usr/lib/ipsec/charon
 SWLAB_PSK=ipsec-ctx-lab-psk-0123456789
 
-# swlab_setup DIR ID IKE_PROPOSAL ESP_PROPOSAL HA(0|1) HA_LOCAL HA_REMOTE
+# swlab_setup DIR ID IKE_PROPOSAL ESP_PROPOSAL HA(0|1) HA_LOCAL HA_REMOTE [WITH_B(0|1) [CLIENT_DPD]]
+#
+# WITH_B=1 adds a second gateway, namespace gwb, configured like gw (same connection, pool,
+# protected address 10.10.1.1 on lo, ha plugin with the same local/remote on its own
+# loopback) but without 10.0.0.1: its veth has 10.0.0.3 until `swlab-ctl move` moves 10.0.0.1
+# from gw to it. The client then sits on a bridge br0 joining both gateways' links.
+# CLIENT_DPD (e.g. 2s) sets the client's dpd_delay.
 swlab_setup() {
-  local dir=$1 id=$2 ike=$3 esp=$4 ha=$5 ha_local=$6 ha_remote=$7
-  local gwns=swlab-$id-gw clns=swlab-$id-cl node
-  for node in gw cl; do
+  local dir=$1 id=$2 ike=$3 esp=$4 ha=$5 ha_local=$6 ha_remote=$7 with_b=${8:-0} dpd=${9:-}
+  local gwns=swlab-$id-gw clns=swlab-$id-cl gwbns=swlab-$id-gwb node
+  local nodes=(gw cl)
+  ((with_b)) && nodes+=(gwb)
+  for node in "${nodes[@]}"; do
     mkdir -p "$dir/$node/run" "$dir/$node/swanctl"
     (cd "$dir/$node/swanctl" && mkdir -p x509 x509ca x509ocsp x509aa x509ac x509crl pubkey private rsa ecdsa bliss pkcs8 pkcs12)
   done
@@ -33,9 +41,28 @@ swlab_setup() {
   ip -n "$gwns" link set lo up
   ip -n "$clns" link set lo up
   ip -n "$gwns" addr add 10.0.0.1/24 dev vgw
-  ip -n "$clns" addr add 10.0.0.2/24 dev vcl
   ip -n "$gwns" link set vgw up
-  ip -n "$clns" link set vcl up
+  if ((with_b)); then
+    echo "$gwbns" >"$dir/gwb/netns"
+    ip netns add "$gwbns"
+    ip link add vgwb netns "$gwbns" type veth peer name vclb netns "$clns"
+    ip -n "$clns" link add br0 type bridge
+    ip -n "$clns" link set vcl master br0
+    ip -n "$clns" link set vclb master br0
+    ip -n "$clns" addr add 10.0.0.2/24 dev br0
+    ip -n "$clns" link set vcl up
+    ip -n "$clns" link set vclb up
+    ip -n "$clns" link set br0 up
+    ip -n "$gwbns" link set lo up
+    ip -n "$gwbns" addr add 10.0.0.3/24 dev vgwb
+    ip -n "$gwbns" link set vgwb up
+    ip -n "$gwbns" addr add 10.10.1.1/32 dev lo
+    if [[ $ha_local != 127.* ]]; then ip -n "$gwbns" addr add "$ha_local" dev lo; fi
+    if [[ $ha_remote != 127.* ]]; then ip -n "$gwbns" addr add "$ha_remote" dev lo; fi
+  else
+    ip -n "$clns" addr add 10.0.0.2/24 dev vcl
+    ip -n "$clns" link set vcl up
+  fi
   ip -n "$gwns" addr add 10.10.1.1/32 dev lo
   if [[ $ha_local != 127.* ]]; then ip -n "$gwns" addr add "$ha_local" dev lo; fi
   if [[ $ha_remote != 127.* ]]; then ip -n "$gwns" addr add "$ha_remote" dev lo; fi
@@ -51,6 +78,9 @@ swlab_setup() {
   fi
   swlab_strongswan_conf "$dir/gw" "$( ((ha)) && echo ha)" "$haconf" >"$dir/gw/strongswan.conf"
   swlab_strongswan_conf "$dir/cl" "" "" >"$dir/cl/strongswan.conf"
+  if ((with_b)); then
+    swlab_strongswan_conf "$dir/gwb" "$( ((ha)) && echo ha)" "$haconf" >"$dir/gwb/strongswan.conf"
+  fi
 
   cat >"$dir/gw/swanctl/swanctl.conf" <<EOF
 connections {
@@ -85,13 +115,15 @@ secrets {
   }
 }
 EOF
+  ((with_b)) && cp "$dir/gw/swanctl/swanctl.conf" "$dir/gwb/swanctl/swanctl.conf"
   cat >"$dir/cl/swanctl/swanctl.conf" <<EOF
 connections {
   rw {
     local_addrs = 10.0.0.2
     remote_addrs = 10.0.0.1
     vips = 0.0.0.0
-    proposals = $ike
+    proposals = $ike${dpd:+
+    dpd_delay = $dpd}
     local {
       auth = psk
       id = cl.lab
@@ -193,6 +225,22 @@ swlab_swanctl() {
   STRONGSWAN_CONF=$nodedir/strongswan.conf swanctl "$@" --uri "unix://$nodedir/run/charon.vici"
 }
 
+# swlab_kill DIR NODE: SIGKILL charon at once (a gateway that fails: no HA drop, no IKE DELETE).
+swlab_kill() {
+  local nodedir=$1/$2 pid i
+  [[ -f $nodedir/charon.pid ]] || return 0
+  pid=$(<"$nodedir/charon.pid")
+  if swlab_pid_is_charon "$pid"; then
+    kill -KILL "$pid" 2>/dev/null
+    for ((i = 0; i < 100; i++)); do
+      swlab_pid_is_charon "$pid" || break
+      sleep 0.05
+    done
+  fi
+  rm -f "$nodedir/charon.pid"
+  return 0
+}
+
 # swlab_stop DIR NODE: SIGTERM charon, wait up to 5 s, then SIGKILL.
 swlab_stop() {
   local nodedir=$1/$2 pid i
@@ -214,10 +262,10 @@ swlab_stop() {
 # (they are ours alone), delete the namespaces. Never fails.
 swlab_teardown() {
   local dir=$1 node ns pids i
-  for node in gw cl; do
+  for node in gw gwb cl; do
     [[ -d $dir/$node ]] && swlab_stop "$dir" "$node"
   done
-  for node in gw cl; do
+  for node in gw gwb cl; do
     [[ -f $dir/$node/netns ]] || continue
     ns=$(<"$dir/$node/netns")
     ip netns list 2>/dev/null | grep -qw -- "$ns" || continue

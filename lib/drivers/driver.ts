@@ -42,4 +42,6 @@ export interface Driver {
 export interface DriverEnvironment {
   nowMs: () => number;
   cwd: string;
+  /** Reports a side effect or a skipped record on the user's diagnostics channel (stderr). */
+  notice?: (text: string) => void;
 }

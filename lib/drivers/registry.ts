@@ -16,6 +16,10 @@ const DRIVERS: Readonly<Record<string, { loader: DriverLoader; example: string }
     loader: async (rest, env) => (await import('./xfrm/xfrm-driver.js')).openXfrmGateway(rest, env),
     example: 'xfrm:?netns=gw',
   },
+  strongswan: {
+    loader: async (rest, env) => (await import('./strongswan/strongswan-driver.js')).openStrongswanGateway(rest, env),
+    example: 'strongswan:127.0.0.1?bind=127.0.0.2&vici=/var/run/charon.vici',
+  },
 };
 
 export const DRIVER_SCHEMES = Object.keys(DRIVERS);

@@ -108,4 +108,15 @@ export const PAYLOAD_LABELS = [
   'reauth',
   'expires',
   'childSaIds',
+  // 100 and up: model version 1 additions (issue 5, strongSwan HA)
+  'remoteEapIdentity',
+  'remoteVirtualIps',
+  'derivation',
+  'strongswan',
+  'conditions',
+  'negotiation',
+  'start',
+  'end',
+  'startPort',
+  'endPort',
 ] as const;

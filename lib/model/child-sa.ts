@@ -3,10 +3,10 @@
  * to carry on: keys, outbound sequence counter, inbound anti-replay state, lifetime used so far.
  */
 import { z } from 'zod';
-import { COMPRESSION, ENCRYPTION, INTEGRITY, encryptionKeyBytes, encryptionNames, integrityNames } from './algorithms.js';
+import { COMPRESSION, DH_GROUPS, ENCRYPTION, INTEGRITY, encryptionKeyBytes, encryptionNames, integrityNames } from './algorithms.js';
 import { Address, Family, IpsecMode, IpsecProtocol, Mark, Selector } from './common.js';
 import { familyOf } from './address.js';
-import { bytes, localId, u16, u32, u64, unixSeconds } from './leaves.js';
+import { bytes, label, localId, u16, u32, u64, u8, unixSeconds } from './leaves.js';
 import { secret } from './secret.js';
 
 export const Integrity = z.strictObject({
@@ -84,6 +84,43 @@ export const Encapsulation = z.strictObject({
   originalAddress: Address.optional(),
 });
 
+/**
+ * An IKEv2 traffic selector (RFC 7296 §3.13.1): an address range, an IP protocol (0 = any)
+ * and a port range, as the IKE daemon negotiated it (the kernel's policies are prefixes).
+ */
+export const TrafficSelector = z
+  .strictObject({
+    protocol: u8(),
+    start: Address,
+    end: Address,
+    startPort: u16(),
+    endPort: u16(),
+  })
+  .superRefine((ts, ctx) => {
+    if (familyOf(ts.start) !== familyOf(ts.end)) ctx.addIssue({ code: 'custom', path: ['end'], message: 'start and end of a traffic selector are of different families' });
+    if (ts.startPort > ts.endPort) ctx.addIssue({ code: 'custom', path: ['endPort'], message: 'port range ends before it starts' });
+  });
+export type TrafficSelector = z.infer<typeof TrafficSelector>;
+
+/**
+ * How the IKE SA negotiated this CHILD SA, for an IKE daemon that derives the keys itself
+ * (RFC 7296 §2.17) rather than taking them: the CHILD SA's config name (`connection`), the
+ * nonces of its exchange, the PFS shared secret (`key`, with `dhGroup`) and the traffic
+ * selectors. Both SAs of a pair (in and out) carry the same record. Absent when not known.
+ */
+export const ChildNegotiation = z.strictObject({
+  connection: label(),
+  nonces: z.strictObject({
+    ni: secret(bytes({ min: 1, max: 256 })),
+    nr: secret(bytes({ min: 1, max: 256 })),
+  }),
+  key: secret(bytes({ min: 1, max: 1024 })).optional(),
+  dhGroup: z.enum(DH_GROUPS).optional(),
+  local: z.array(TrafficSelector),
+  remote: z.array(TrafficSelector),
+});
+export type ChildNegotiation = z.infer<typeof ChildNegotiation>;
+
 export const STATE_FLAGS = ['noecn', 'decap-dscp', 'nopmtudisc', 'wildrecv', 'icmp', 'af-unspec', 'align4'] as const;
 
 export const ChildSa = z
@@ -108,6 +145,7 @@ export const ChildSa = z
     flags: z.array(z.enum(STATE_FLAGS)),
     /** The selector the kernel stores with the SA (traffic it may carry); absent means any. */
     selector: Selector.optional(),
+    negotiation: ChildNegotiation.optional(),
   })
   .superRefine((sa, ctx) => {
     const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { DH_GROUPS, ENCRYPTION, INTEGRITY, PRF, encryptionKeyBytes, encryptionNames, integrityNames, prfNames } from './algorithms.js';
-import { Endpoint } from './common.js';
+import { Address, Endpoint } from './common.js';
 import { bytes, label, localId, u32, unixSeconds } from './leaves.js';
 import { secret } from './secret.js';
 
@@ -61,6 +61,28 @@ export const IkeTimes = z.strictObject({
   expires: unixSeconds().optional(),
 });
 
+/**
+ * What an IKE daemon needs to derive this SA's keys itself (RFC 7296 §2.14, §2.18) instead of
+ * taking them as they are: the daemon-to-daemon sync of strongSwan's `ha` plugin carries
+ * exactly this, never SK_* (docs/strongswan.md). `key` is the key exchange's shared secret
+ * (g^ir); `rekey` the PRF and SK_d of the SA this one replaced, for SAs made by an IKE rekey.
+ * Nonces are the SA's `nonces`. Absent when not known (every driver but `strongswan:`).
+ */
+export const IkeDerivation = z.strictObject({
+  key: secret(bytes({ min: 1, max: 1024 })),
+  rekey: z.strictObject({ prf: z.enum(prfNames), skD: secret(bytes({ min: 1, max: 64 })) }).optional(),
+});
+
+/**
+ * strongSwan's own state bits for the SA (ike_condition_t, ike_extension_t as its `ha`
+ * plugin syncs them): only meaningful to a strongSwan target, which restores them exactly.
+ * Other targets use `extensions` above.
+ */
+export const StrongswanIkeState = z.strictObject({
+  conditions: u32(),
+  extensions: u32(),
+});
+
 export const IkeSa = z
   .strictObject({
     id: localId(),
@@ -81,6 +103,12 @@ export const IkeSa = z
     extensions: IkeExtensions,
     times: IkeTimes,
     childSaIds: z.array(localId()),
+    /** The EAP identity the peer authenticated with, when it differs from `remoteIdentity`. */
+    remoteEapIdentity: label().optional(),
+    /** Virtual IPs assigned to the peer (from an address pool), if any. */
+    remoteVirtualIps: z.array(Address).optional(),
+    derivation: IkeDerivation.optional(),
+    strongswan: StrongswanIkeState.optional(),
   })
   .superRefine((sa, ctx) => {
     const zero = (b: Uint8Array) => b.every((x) => x === 0);

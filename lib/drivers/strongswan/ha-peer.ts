@@ -106,6 +106,13 @@ export class HaPeer {
     });
   }
 
+  /** Sends one datagram to the gateway's HA socket. */
+  async send(datagram: Uint8Array): Promise<void> {
+    await new Promise<void>((resolve, reject) =>
+      this.socket.send(datagram, this.options.gatewayPort ?? HA_PORT, this.options.gateway, (error) => (error ? reject(error) : resolve())),
+    );
+  }
+
   async close(): Promise<void> {
     for (const wake of this.waiters) wake();
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));

@@ -13,11 +13,12 @@
  */
 import { GatewayError } from '../../errors.js';
 import { ENCRYPTION } from '../../model/algorithms.js';
-import type { ChildSa } from '../../model/child-sa.js';
+import type { ChildSa, TrafficSelector } from '../../model/child-sa.js';
 import { type Context, MODEL_VERSION } from '../../model/context.js';
 import type { AuthMethod, IkeSa } from '../../model/ike-sa.js';
 import { parseContext } from '../../model/validate.js';
 import type { z } from 'zod';
+import type { HaTrafficSelector } from './encodings.js';
 import { formatIdentity } from './identity.js';
 import { CONDITION, EXTENSION } from './protocol.js';
 import type { TrackedChildSa, TrackedIkeSa, HaTracker } from './tracker.js';
@@ -97,7 +98,7 @@ function ikeToModel(sa: TrackedIkeSa, id: string, children: ChildSa[], options: 
     local: { address: local.address, port: local.port },
     remote: { address: remote.address, port: remote.port },
     localIdentity: formatIdentity(sa.localId as NonNullable<TrackedIkeSa['localId']>),
-    remoteIdentity: formatIdentity(sa.remoteEapId ?? (sa.remoteId as NonNullable<TrackedIkeSa['remoteId']>)),
+    remoteIdentity: formatIdentity(sa.remoteId as NonNullable<TrackedIkeSa['remoteId']>),
     proposal: {
       encryption: { algorithm: encryption.name, keySize: encryption.keyBits },
       ...(encryption.aead || sa.proposal.integrity === undefined ? {} : { integrity: resolveIntegrity(sa.proposal.integrity).name }),
@@ -118,7 +119,23 @@ function ikeToModel(sa: TrackedIkeSa, id: string, children: ChildSa[], options: 
     },
     times: { established: seconds(sa.updatedAtMs as number) },
     childSaIds: children.map((c) => c.id),
+    ...(sa.remoteEapId ? { remoteEapIdentity: formatIdentity(sa.remoteEapId) } : {}),
+    ...(sa.remoteVips.length > 0 ? { remoteVirtualIps: sa.remoteVips.map((vip) => vip.address) } : {}),
+    ...(sa.notDerivable === undefined
+      ? {
+          derivation: {
+            key: sa.sharedSecret,
+            ...(sa.rekeyedFrom ? { rekey: { prf: resolvePrf(sa.rekeyedFrom.prf).name, skD: sa.rekeyedFrom.skD } } : {}),
+          },
+        }
+      : {}),
+    strongswan: { conditions: sa.conditions >>> 0, extensions: sa.extensions >>> 0 },
   };
+}
+
+function selectorToModel(ts: HaTrafficSelector): TrafficSelector {
+  // A dynamic selector means "the host's own address": charon only reads its start.
+  return { protocol: ts.protocol, start: ts.from, end: ts.dynamic ? ts.from : ts.to, startPort: ts.fromPort, endPort: ts.toPort };
 }
 
 function childToModel(sa: TrackedIkeSa, child: TrackedChildSa, ikeSaId: string, options: ModelOptions): ChildSa[] {
@@ -174,6 +191,14 @@ function childToModel(sa: TrackedIkeSa, child: TrackedChildSa, ikeSaId: string, 
           }
         : {}),
       flags: [],
+      negotiation: {
+        connection: child.configName,
+        nonces: { ni: child.nonceI, nr: child.nonceR },
+        ...(child.sharedSecret ? { key: child.sharedSecret } : {}),
+        ...(child.keyExchange ? { dhGroup: resolveDhGroup(child.keyExchange) } : {}),
+        local: child.localTs.map(selectorToModel),
+        remote: child.remoteTs.map(selectorToModel),
+      },
     };
   };
   if (!(child.mode in MODES)) throw new GatewayError('strongswan.unsupported_mode', `CHILD SA ${hex(child.inboundSpi)} has IPsec mode ${child.mode}`);

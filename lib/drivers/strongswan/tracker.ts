@@ -29,6 +29,11 @@ export interface TrackedIkeSa {
   nonceI: Uint8Array;
   nonceR: Uint8Array;
   keys: IkeKeys;
+  /** The key exchange's shared secret (SECRET), and for a rekey the old SA's PRF and SK_d. */
+  sharedSecret: Uint8Array;
+  rekeyedFrom?: { prf: number; skD: Uint8Array };
+  /** Why `sharedSecret`/`rekeyedFrom` cannot rebuild the keys (several key exchanges). */
+  notDerivable?: string;
   /** The key of the SA this one replaced by an IKE rekey. */
   rekeyOf?: string;
   addedAtMs: number;
@@ -73,6 +78,10 @@ export interface TrackedChildSa {
   pfs: boolean;
   localTs: HaTrafficSelector[];
   remoteTs: HaTrafficSelector[];
+  nonceI: Uint8Array;
+  nonceR: Uint8Array;
+  /** The PFS shared secret, with PFS. */
+  sharedSecret?: Uint8Array;
   keys: ChildKeys;
   addedAtMs: number;
 }
@@ -181,6 +190,7 @@ export class HaTracker {
         spiR: id.spiR,
         rekey: { prf: existing.proposal.prf, skD: existing.keys.skD },
       });
+      existing.notDerivable = 'keys come from several key exchanges (RFC 9370)';
       return { summary: `IKE_ADD ${short(key)} (additional key exchange)` };
     }
 
@@ -198,23 +208,29 @@ export class HaTracker {
     const oldSkd = valueOf(message, 'oldSkd');
     const oldPrf = valueOf(message, 'algOldPrf');
     if (rekeyId && (!oldSkd || oldPrf === undefined)) return { summary: `IKE_ADD ${short(key)}`, warning: 'IKE rekey without the old SK_d or PRF' };
+    // As charon does: OLD_SKD with ALG_OLD_PRF means rekey derivation, REKEY_ID or not (ipsec-ctx's
+    // put sends no REKEY_ID: the target does not hold the old SA).
+    const rekeyed = oldSkd !== undefined && oldPrf !== undefined;
     const keys = deriveIkeKeys({
       ...proposal,
       nonceI,
       nonceR,
       sharedSecret: secret,
-      ...(rekeyId && addSecret ? { additionalSecrets: addSecret } : {}),
+      ...(rekeyed && addSecret ? { additionalSecrets: addSecret } : {}),
       spiI: id.spiI,
       spiR: id.spiR,
-      ...(rekeyId && oldSkd && oldPrf !== undefined ? { rekey: { prf: oldPrf, skD: oldSkd } } : {}),
+      ...(rekeyed ? { rekey: { prf: oldPrf, skD: oldSkd } } : {}),
     });
     const sa: TrackedIkeSa = {
+      ...(addSecret ? { notDerivable: 'keys come from several key exchanges (RFC 9370)' } : {}),
       key,
       id,
       proposal,
       nonceI,
       nonceR,
       keys,
+      sharedSecret: secret,
+      ...(rekeyed ? { rekeyedFrom: { prf: oldPrf, skD: oldSkd } } : {}),
       addedAtMs: this.nowMs(),
       conditions: 0,
       extensions: 0,
@@ -325,6 +341,9 @@ export class HaTracker {
         pfs: secret !== undefined,
         localTs: valuesOf(message, 'localTs'),
         remoteTs: valuesOf(message, 'remoteTs'),
+        nonceI,
+        nonceR,
+        ...(secret ? { sharedSecret: secret } : {}),
         keys,
         addedAtMs: this.nowMs(),
       };

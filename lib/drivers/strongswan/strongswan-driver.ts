@@ -1,0 +1,325 @@
+/**
+ * The `strongswan:` driver (docs/strongswan.md §7): a charon's IKE SAs with their CHILD SAs,
+ * through its `ha` plugin's sync protocol, with ipsec-ctx as the charon's HA peer, and its
+ * vici socket for what HA does not say (release, connection names, authentication, SAs).
+ *
+ * - read (get): RESYNC. charon resends its cached IKE state at once and rekeys every CHILD SA
+ *   of its established IKE SAs to announce them (it never caches CHILD SAs): a visible side
+ *   effect, counted in `lastRead.rekeyedChildSas` and reported on stderr.
+ * - take (get --move): read, deliver, then IKE_DELETE over HA for each taken IKE SA: charon
+ *   destroys it and its CHILD SAs locally, without telling the peer (an HA peer's delete is
+ *   not an IKE DELETE), so the peer keeps the tunnel for whoever takes it over.
+ * - apply (put): the target's ha plugin must point at ipsec-ctx. Checked before anything is
+ *   sent: connection and CHILD config names (vici), the HA protocol version (the target's own
+ *   heartbeat, and its release), derivable keys. Then the target's segments are taken away
+ *   (its IKE SAs there go PASSIVE), the SAs are synced (PASSIVE, CHILD SAs installed), checked
+ *   over vici, and the segments handed back, which activates them. On a failure before the
+ *   hand-back the synced IKE SAs are deleted again (with their CHILD SAs) and the segments
+ *   returned: the target is as it was.
+ */
+import { GatewayError } from '../../errors.js';
+import type { Context } from '../../model/context.js';
+import { describeChildSa, describeIkeSa } from '../../model/describe.js';
+import type { PlannedChange } from '../../restore/merge.js';
+import type { ApplyOptions, ApplyReport, Driver, DriverEnvironment } from '../driver.js';
+import { encodeMessage } from './codec.js';
+import { type PlannedIkeSa, planSync } from './from-model.js';
+import { HaPeer } from './ha-peer.js';
+import { LAYOUT_VERSION, type Layout } from './protocol.js';
+import { type StrongswanTarget, parseStrongswanUri } from './strongswan-uri.js';
+import { trackerToContext } from './to-model.js';
+import { type DaemonConfig, type ListedIkeSa, ViciClient, daemonConfig, listSas } from './vici.js';
+import { SUPPORTED_VERSIONS, layoutForRelease } from './version.js';
+
+export async function openStrongswanGateway(rest: string, env: DriverEnvironment): Promise<Driver> {
+  return new StrongswanGateway(parseStrongswanUri(rest), env);
+}
+
+/** charon's segments are numbered 1..segment_count, at most 16; 0 in TAKE/DROP means all. */
+const ALL_SEGMENTS = Array.from({ length: 16 }, (_, i) => i + 1);
+
+export interface ReadReport {
+  /** CHILD SAs the gateway rekeyed because of the RESYNC (each a CREATE_CHILD_SA with its peer). */
+  rekeyedChildSas: number;
+  /** IKE SAs and CHILD SAs vici listed as established / installed before the RESYNC. */
+  listedIkeSas: number;
+  listedChildSas: number;
+  skipped: string[];
+}
+
+const AUTH_CLASSES: Readonly<Record<string, 'pubkey' | 'psk' | 'eap' | 'xauth'>> = {
+  any: 'pubkey',
+  'public key': 'pubkey',
+  'pre-shared key': 'psk',
+  EAP: 'eap',
+  XAuth: 'xauth',
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+export class StrongswanGateway implements Driver {
+  readonly uri: string;
+  lastRead: ReadReport | undefined;
+  constructor(
+    readonly target: StrongswanTarget,
+    private readonly env: DriverEnvironment,
+  ) {
+    this.uri = target.uri;
+  }
+
+  private async withVici<T>(work: (vici: ViciClient, config: DaemonConfig) => Promise<T>): Promise<T> {
+    const vici = await ViciClient.connect(this.target.vici);
+    try {
+      return await work(vici, await daemonConfig(vici));
+    } finally {
+      vici.close();
+    }
+  }
+
+  async read(): Promise<Context> {
+    return this.withVici(async (vici, config) => this.resync(vici, config));
+  }
+
+  private async resync(vici: ViciClient, config: DaemonConfig): Promise<Context> {
+    const layout = layoutForRelease(config.release);
+    const listed = (await listSas(vici)).filter((sa) => sa.state === 'ESTABLISHED');
+    const listedChildSas = listed.reduce((n, sa) => n + sa.children.filter((c) => c.state === 'INSTALLED').length, 0);
+    let rekeyed = 0;
+    let resyncSent = false;
+    let lastActivity = this.env.nowMs();
+    const peer = await HaPeer.open({
+      bind: this.target.bind,
+      gateway: this.target.gateway,
+      decode: { v3Layout: layout === 'v3-50' ? 'v3-50' : 'v3' },
+      nowMs: this.env.nowMs,
+      onMessage: (event) => {
+        if (event.kind === 'message' && event.message.type === 'status') return;
+        lastActivity = this.env.nowMs();
+        if (resyncSent && event.kind === 'message' && event.message.type === 'childAdd' && !event.result.warning) rekeyed++;
+      },
+    });
+    try {
+      await peer.send(encodeMessage({ layout, type: 'resync', attributes: ALL_SEGMENTS.map((segment) => ({ name: 'segment', value: segment })) }));
+      resyncSent = true;
+      lastActivity = this.env.nowMs();
+      const established = () => [...peer.tracker.ikeSas.values()].filter((sa) => sa.updatedAtMs !== undefined);
+      const children = () => established().reduce((n, sa) => n + sa.children.size, 0);
+      await peer.until(
+        () => established().length >= listed.length && children() >= listedChildSas,
+        this.target.timeoutMs,
+        `resynchronisation of ${listed.length} IKE SA(s) and rekeys of ${listedChildSas} CHILD SA(s) (got ${established().length} and ${children()})`,
+      );
+      // The rekeys go on with the deletes of the old CHILD SAs (INFORMATIONAL exchanges that
+      // move the message IDs): wait until the channel is quiet.
+      const deadline = this.env.nowMs() + this.target.timeoutMs;
+      while (this.env.nowMs() - lastActivity < this.target.settleMs) {
+        if (this.env.nowMs() > deadline) break;
+        await sleep(Math.min(100, this.target.settleMs));
+      }
+      const nowMs = this.env.nowMs();
+      const { context, skipped } = trackerToContext(peer.tracker, {
+        source: this.target.gateway,
+        nowMs,
+        authentication: (connection) => {
+          const conn = config.connections.get(connection);
+          const map = (cls: string | undefined) => AUTH_CLASSES[cls ?? 'any'] ?? 'pubkey';
+          return { local: map(conn?.localAuth), remote: map(conn?.remoteAuth) };
+        },
+      });
+      this.lastRead = { rekeyedChildSas: rekeyed, listedIkeSas: listed.length, listedChildSas, skipped };
+      this.env.notice?.(`${this.uri}: RESYNC made the gateway rekey ${rekeyed} CHILD SA(s) to announce them (charon never caches CHILD SAs); read ${context.ikeSas.length} IKE SA(s) and ${context.childSas.length / 2} CHILD SA pair(s)`);
+      for (const skip of skipped) this.env.notice?.(`${this.uri}: skipped ${skip}`);
+      return context;
+    } finally {
+      await peer.close();
+    }
+  }
+
+  async take(select: (context: Context) => Context, deliver: (taken: Context) => Promise<void>): Promise<{ taken: Context; removed: PlannedChange[] }> {
+    return this.withVici(async (vici, config) => {
+      const taken = select(await this.resync(vici, config));
+      await deliver(taken);
+      const layout = layoutForRelease(config.release);
+      const peer = await HaPeer.open({ bind: this.target.bind, gateway: this.target.gateway, nowMs: this.env.nowMs });
+      try {
+        for (const ike of taken.ikeSas) {
+          const id = { ikeVersion: 2, spiI: ike.spiInitiator, spiR: ike.spiResponder, initiator: ike.role === 'initiator' };
+          await peer.send(encodeMessage({ layout, type: 'ikeDelete', attributes: [{ name: 'ikeId', value: id }] }));
+        }
+      } finally {
+        await peer.close();
+      }
+      const gone = new Set(taken.ikeSas.map((ike) => `${hex(ike.spiInitiator)}${hex(ike.spiResponder)}`));
+      const deadline = this.env.nowMs() + 5000;
+      for (;;) {
+        const left = (await listSas(vici)).filter((sa) => gone.has(sa.spis));
+        if (left.length === 0) break;
+        if (this.env.nowMs() > deadline) {
+          throw new GatewayError('gateway.state_unknown', `${this.uri}: the blob was written, but ${left.length} taken IKE SA(s) are still on the gateway after IKE_DELETE over HA`, {
+            hint: 'check `swanctl --list-sas`; terminate them with --force only if the peer must not see a DELETE',
+          });
+        }
+        await sleep(100);
+      }
+      const removed: PlannedChange[] = [
+        ...taken.ikeSas.map((sa) => ({ kind: 'ike' as const, action: 'remove' as const, description: describeIkeSa(sa) })),
+        ...taken.childSas.map((sa) => ({ kind: 'child' as const, action: 'remove' as const, description: describeChildSa(sa) })),
+      ];
+      return { taken, removed };
+    });
+  }
+
+  async apply(context: Context, options: ApplyOptions): Promise<ApplyReport> {
+    return this.withVici(async (vici, config) => {
+      // 1. Names the target must have: charon looks both up by name and drops what it lacks.
+      const missing: string[] = [];
+      for (const ike of context.ikeSas) {
+        const conn = config.connections.get(ike.connection);
+        if (!conn) {
+          missing.push(`connection ${JSON.stringify(ike.connection)}`);
+          continue;
+        }
+        for (const child of context.childSas) {
+          const name = child.ikeSaId === ike.id ? child.negotiation?.connection : undefined;
+          if (name !== undefined && !conn.children.has(name)) missing.push(`CHILD config ${JSON.stringify(name)} in connection ${JSON.stringify(ike.connection)}`);
+        }
+      }
+      if (missing.length > 0) {
+        const unique = [...new Set(missing)];
+        throw new GatewayError('strongswan.missing_connection', `${this.uri}: the target charon has no ${unique.join(', ')}; nothing was sent`, {
+          hint: 'load the same swanctl connections (names, CHILD names) on the target first: charon takes synced SAs only into configs of the same name',
+        });
+      }
+      // 2. Keys charon will derive, and the messages.
+      const releaseLayout = layoutForRelease(config.release);
+      const plan = planSync(context, releaseLayout);
+      // 3. Conflicts: an IKE SA the target already holds.
+      const existing = new Map((await listSas(vici)).map((sa) => [sa.spis, sa]));
+      const conflicts = plan.filter((p) => existing.has(`${hex(p.ike.spiInitiator)}${hex(p.ike.spiResponder)}`));
+      if (conflicts.length > 0) {
+        throw new GatewayError('gateway.conflict', `${this.uri}: the target already holds ${describeIkeSa(conflicts[0]!.ike)}${conflicts.length > 1 ? ` (and ${conflicts.length - 1} more)` : ''}; nothing was sent`, {
+          hint: 'terminate it on the target first; --replace is not supported by the strongswan: driver',
+        });
+      }
+      const changes: PlannedChange[] = plan.flatMap((p) => [
+        { kind: 'ike' as const, action: 'add' as const, description: describeIkeSa(p.ike) },
+        ...p.children.flatMap((c) => [c.inbound, c.outbound].map((sa) => ({ kind: 'child' as const, action: 'add' as const, description: describeChildSa(sa) }))),
+      ]);
+      const warnings =
+        context.childSas.length > 0
+          ? [
+              `${this.uri}: charon installed the CHILD SAs with sequence counters and replay windows at zero (the HA protocol does not carry them): outbound packets are dropped by the peer as replays until the counter passes what the source sent, unless the CHILD SAs were fresh (get's RESYNC rekeys them) and carried no traffic since`,
+            ]
+          : [];
+
+      // 4. The target's HA protocol version, from its own heartbeat (STATUS every second).
+      let version: number | undefined;
+      const peer = await HaPeer.open({
+        bind: this.target.bind,
+        gateway: this.target.gateway,
+        decode: { v3Layout: releaseLayout === 'v3-50' ? 'v3-50' : 'v3' },
+        nowMs: this.env.nowMs,
+        onMessage: (event) => {
+          version ??= event.raw[0];
+        },
+      });
+      let heartbeat: NodeJS.Timeout | undefined;
+      try {
+        await peer.until(() => version !== undefined, Math.min(this.target.timeoutMs, 5000), 'HA heartbeat (is the ha plugin loaded, with remote = the bind address?)');
+        if (!(SUPPORTED_VERSIONS as readonly number[]).includes(version!) || version !== LAYOUT_VERSION[releaseLayout]) {
+          throw new GatewayError(
+            'strongswan.version_mismatch',
+            `${this.uri}: the target speaks HA protocol version ${version} (release ${config.release}), ipsec-ctx would send version ${LAYOUT_VERSION[releaseLayout]}; nothing was sent`,
+            { hint: 'ipsec-ctx speaks HA versions 3 (strongSwan 5.x, 6.0.0), 4 (6.0.1) and 5 (6.0.2+)' },
+          );
+        }
+        if (options.dryRun) return { changes, applied: false, warnings };
+        const layout: Layout = releaseLayout;
+        const send = (type: 'segmentTake' | 'segmentDrop' | 'status', segments: number[]) =>
+          peer.send(encodeMessage({ layout, type, attributes: segments.map((segment) => ({ name: 'segment' as const, value: segment })) }));
+
+        // 5. Take the target's segments away, so synced SAs stay PASSIVE until handed back
+        //    (an SA synced into an active segment would stay PASSIVE for good).
+        await send('segmentTake', [0]);
+        await send('status', ALL_SEGMENTS);
+        heartbeat = setInterval(() => void send('status', ALL_SEGMENTS).catch(() => undefined), 400);
+        await peer.until((t) => t.gatewaySegments.length === 0 && t.lastVersion !== undefined, 5000, 'STATUS without active segments after SEGMENT_TAKE');
+
+        // 6. Sync, then check what the target made of it.
+        let sent = 0;
+        try {
+          for (const item of plan) {
+            for (const message of item.messages) {
+              await peer.send(encodeMessage({ layout, ...message }));
+              if (++sent % 64 === 0) await sleep(5);
+            }
+          }
+          await this.verify(vici, plan, 'PASSIVE');
+        } catch (error) {
+          await this.rollback(peer, layout, plan, vici);
+          await send('segmentDrop', [0]);
+          clearInterval(heartbeat);
+          heartbeat = undefined;
+          const reason = error instanceof Error ? error.message : String(error);
+          throw new GatewayError('gateway.rolled_back', `${this.uri}: ${reason}; the synced IKE SAs were deleted again and the target's segments handed back, the target is as it was`, { cause: error });
+        }
+
+        // 7. Hand the segments back: the target activates them and its PASSIVE SAs become ESTABLISHED.
+        clearInterval(heartbeat);
+        heartbeat = undefined;
+        await send('segmentDrop', [0]);
+        await send('status', []);
+        try {
+          await this.verify(vici, plan, 'ESTABLISHED');
+        } catch (error) {
+          warnings.push(`${this.uri}: synced, but not every IKE SA became ESTABLISHED: ${error instanceof Error ? error.message : String(error)}`);
+        }
+        return { changes, applied: true, warnings };
+      } finally {
+        if (heartbeat) clearInterval(heartbeat);
+        await peer.close();
+      }
+    });
+  }
+
+  /** Polls vici until every planned IKE SA is in `state` with all its CHILD SAs installed. @throws GatewayError */
+  private async verify(vici: ViciClient, plan: PlannedIkeSa[], state: string): Promise<void> {
+    const deadline = this.env.nowMs() + 5000;
+    for (;;) {
+      const listed = new Map<string, ListedIkeSa>((await listSas(vici)).map((sa) => [sa.spis, sa]));
+      const problems: string[] = [];
+      for (const item of plan) {
+        const sa = listed.get(`${hex(item.ike.spiInitiator)}${hex(item.ike.spiResponder)}`);
+        if (!sa) {
+          problems.push(`${describeIkeSa(item.ike)} is missing`);
+          continue;
+        }
+        if (sa.state !== state) problems.push(`${describeIkeSa(item.ike)} is ${sa.state}, not ${state}`);
+        for (const pair of item.children) {
+          if (!sa.children.some((c) => c.spiIn === hex(pair.inbound.spi) && c.spiOut === hex(pair.outbound.spi) && c.state === 'INSTALLED')) {
+            problems.push(`CHILD SA ${hex(pair.inbound.spi)}/${hex(pair.outbound.spi)} of ${describeIkeSa(item.ike)} was not installed (see the target's log: "HA CHILD_SA installation failed"?)`);
+          }
+        }
+      }
+      if (problems.length === 0) return;
+      if (this.env.nowMs() > deadline) {
+        throw new GatewayError('strongswan.sync_failed', `${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more problems)` : ''}`);
+      }
+      await sleep(100);
+    }
+  }
+
+  private async rollback(peer: HaPeer, layout: Layout, plan: PlannedIkeSa[], vici: ViciClient): Promise<void> {
+    for (const item of plan) {
+      const id = { ikeVersion: 2, spiI: item.ike.spiInitiator, spiR: item.ike.spiResponder, initiator: item.ike.role === 'initiator' };
+      await peer.send(encodeMessage({ layout, type: 'ikeDelete', attributes: [{ name: 'ikeId', value: id }] }));
+    }
+    const ours = new Set(plan.map((p) => `${hex(p.ike.spiInitiator)}${hex(p.ike.spiResponder)}`));
+    const deadline = this.env.nowMs() + 3000;
+    while (this.env.nowMs() < deadline) {
+      if (!(await listSas(vici)).some((sa) => ours.has(sa.spis))) return;
+      await sleep(100);
+    }
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * The strongswan: driver without a real charon: its URI, the vici codec, the HA messages put
+ * sends (replayed into a tracker, they rebuild the same SAs with the same keys), the checks
+ * before anything is sent, and the refusals against a fake target (a vici socket and an HA
+ * heartbeat on loopback) that speaks another HA protocol version or lacks a connection.
+ */
+import test from 'ava';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { type Server, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeMessage, encodeMessage } from '../../../lib/drivers/strongswan/codec.js';
+import { parseIdentity, planSync } from '../../../lib/drivers/strongswan/from-model.js';
+import { formatIdentity } from '../../../lib/drivers/strongswan/identity.js';
+import { StrongswanGateway } from '../../../lib/drivers/strongswan/strongswan-driver.js';
+import { parseStrongswanUri } from '../../../lib/drivers/strongswan/strongswan-uri.js';
+import { trackerToContext } from '../../../lib/drivers/strongswan/to-model.js';
+import { HaTracker } from '../../../lib/drivers/strongswan/tracker.js';
+import { type ViciSection, decodeViciMessage, encodeViciMessage } from '../../../lib/drivers/strongswan/vici.js';
+import type { Context } from '../../../lib/model/context.js';
+import { parseContext } from '../../../lib/model/validate.js';
+import { SCENARIOS } from './scenarios.js';
+
+const hex = (b: Uint8Array | undefined) => (b === undefined ? undefined : Buffer.from(b).toString('hex'));
+const auth = () => ({ local: 'psk' as const, remote: 'psk' as const });
+
+/** A fixture replayed up to its snapshot, as the model. */
+function fixtureContext(index = 0): Context {
+  const datagrams = SCENARIOS[index]!.datagrams;
+  const tracker = new HaTracker(() => 1_795_000_000_000);
+  // Up to the snapshot, before the client's disconnect (its DELETE request's MID and the IKE_DELETE).
+  const types = datagrams.map((d) => decodeMessage(d.bytes).type);
+  let end = types.lastIndexOf('ikeDelete');
+  while (end > 0 && (types[end - 1] === 'ikeMidResponder' || types[end - 1] === 'status')) end--;
+  for (const { bytes } of datagrams.slice(0, end)) tracker.apply(decodeMessage(bytes));
+  return trackerToContext(tracker, { source: 'gw', nowMs: 1_795_000_000_000, authentication: auth }).context;
+}
+
+test('strongswan: URIs name the HA address, the bind address and vici', (t) => {
+  t.like(parseStrongswanUri('127.0.0.1?bind=127.0.0.2'), { gateway: '127.0.0.1', bind: '127.0.0.2', vici: '/var/run/charon.vici', settleMs: 1000 });
+  t.like(parseStrongswanUri('[fd00::1]?bind=fd00::2&vici=/run/x.vici&settle=200&timeout=5000'), { gateway: 'fd00::1', bind: 'fd00::2', vici: '/run/x.vici', settleMs: 200, timeoutMs: 5000 });
+  for (const bad of ['', '127.0.0.1', 'gw.example?bind=127.0.0.2', '127.0.0.1?bind=::1', '127.0.0.1?bind=127.0.0.2&vici=rel', '127.0.0.1?bind=127.0.0.2&port=1', '127.0.0.1?bind=127.0.0.2&settle=x']) {
+    t.throws(() => parseStrongswanUri(bad), { code: 'usage.bad_uri' }, bad);
+  }
+});
+
+test('strongswan: vici messages encode and decode sections, key/values and lists', (t) => {
+  const message: ViciSection = { version: '5.9.8', rw: { local_addrs: ['10.0.0.1', '10.0.0.3'], children: { net: { mode: 'TUNNEL' } }, 'local-1': { class: 'pre-shared key' } } };
+  const bytes = encodeViciMessage(message);
+  t.deepEqual(decodeViciMessage(bytes), message);
+  t.throws(() => decodeViciMessage(Buffer.from([1, 2, 0x61])), { code: 'strongswan.vici_protocol' });
+  t.throws(() => decodeViciMessage(Buffer.from([2])), { code: 'strongswan.vici_protocol' });
+});
+
+test('strongswan: identities spelt as strongSwan prints them go back to their IKE form', (t) => {
+  for (const text of ['gw.lab', '10.0.0.2', 'fd00::2', 'user@example.org', '%any']) t.is(formatIdentity(parseIdentity(text, 'x')), text);
+  t.throws(() => parseIdentity('C=CH, O=Org, CN=gw', 'x'), { code: 'strongswan.unsupported_identity' });
+});
+
+for (const [index, scenario] of SCENARIOS.entries()) {
+  test(`strongswan: the HA messages put sends rebuild the same SAs and keys in a receiver (${scenario.name})`, (t) => {
+    const context = fixtureContext(index);
+    t.true(context.ikeSas.length === 1 && context.childSas.length === 2);
+    t.truthy(context.ikeSas[0]?.derivation);
+    t.truthy(context.childSas[0]?.negotiation);
+    const plan = planSync(context, 'v3');
+    const types = plan[0]!.messages.map((m) => m.type);
+    t.deepEqual(types.slice(0, 2), ['ikeAdd', 'ikeUpdate']);
+    t.is(types.at(-1), 'childAdd');
+    // What a receiving charon does with them, as the tracker models it.
+    const receiver = new HaTracker(() => 1_795_000_000_000);
+    for (const message of plan[0]!.messages) {
+      const bytes = encodeMessage({ layout: 'v3', ...message });
+      const result = receiver.apply(decodeMessage(bytes, { strict: true }));
+      t.is(result.warning, undefined, result.summary);
+    }
+    const again = trackerToContext(receiver, { source: 'gw', nowMs: 1_795_000_000_000, authentication: auth }).context;
+    const [a, b] = [context.ikeSas[0]!, again.ikeSas[0]!];
+    t.deepEqual(b.keys, a.keys);
+    t.deepEqual(b.messageIds, a.messageIds);
+    t.is(b.remoteIdentity, a.remoteIdentity);
+    t.deepEqual(b.remoteVirtualIps, a.remoteVirtualIps);
+    t.deepEqual(b.strongswan, a.strongswan);
+    t.deepEqual(again.childSas.map((c) => [hex(c.spi), c.direction, c.crypto]), context.childSas.map((c) => [hex(c.spi), c.direction, c.crypto]));
+    t.deepEqual(again.childSas.map((c) => c.negotiation), context.childSas.map((c) => c.negotiation));
+    // A v5 target gets the private-bit second CONDITIONS/EXTENSIONS; v3-50 no ALG_KE.
+    const v5 = planSync(context, 'v5')[0]!.messages[1]!.attributes.filter((x) => x.name === 'conditions');
+    t.is(v5.length, 2);
+    t.false(planSync(context, 'v3-50')[0]!.messages[0]!.attributes.some((x) => x.name === 'algKe'));
+  });
+}
+
+test('strongswan: put refuses contexts charon could not derive the same keys from', (t) => {
+  const context = fixtureContext(0);
+  const { derivation: _d, ...bare } = context.ikeSas[0]!;
+  t.throws(() => planSync(parseContext({ ...context, ikeSas: [bare] }), 'v3'), { code: 'strongswan.not_derivable' });
+  const wrongKey = structuredClone(context);
+  const skD = wrongKey.ikeSas[0]!.keys.skD;
+  skD[0] = skD[0]! ^ 1;
+  t.throws(() => planSync(wrongKey, 'v3'), { code: 'strongswan.keys_mismatch' });
+  const wrongChild = structuredClone(context);
+  const crypto = wrongChild.childSas[0]!.crypto;
+  const key = crypto.kind === 'aead' ? crypto.key : crypto.kind === 'cipher' ? crypto.encryption.key : new Uint8Array(1);
+  key[0] = key[0]! ^ 1;
+  t.throws(() => planSync(wrongChild, 'v3'), { code: 'strongswan.keys_mismatch' });
+  const noNegotiation = structuredClone(context);
+  delete noNegotiation.childSas[1]!.negotiation;
+  t.throws(() => planSync(noNegotiation, 'v3'), { code: 'strongswan.not_derivable' });
+});
+
+// ---------------------------------------------------------------------------------------------
+// A fake target: vici on a unix socket, an HA heartbeat from 127.45.N.1:4510 to 127.45.N.2.
+
+function fakeVici(path: string, release: string, connections: Record<string, string[]>): Promise<Server> {
+  const frame = (type: number, name: string | undefined, message?: ViciSection) => {
+    const parts: Buffer[] = [Buffer.from([type])];
+    if (name !== undefined) parts.push(Buffer.from([name.length]), Buffer.from(name));
+    if (message) parts.push(encodeViciMessage(message));
+    const body = Buffer.concat(parts);
+    const head = Buffer.alloc(4);
+    head.writeUInt32BE(body.length);
+    return Buffer.concat([head, body]);
+  };
+  const server = createServer((socket) => {
+    let buffer: Buffer = Buffer.alloc(0);
+    socket.on('data', (data: Buffer) => {
+      buffer = Buffer.concat([new Uint8Array(buffer), new Uint8Array(data)]);
+      while (buffer.length >= 4 && buffer.length >= 4 + buffer.readUInt32BE(0)) {
+        const body = buffer.subarray(4, 4 + buffer.readUInt32BE(0));
+        buffer = buffer.subarray(4 + body.length);
+        const type = body[0]!;
+        const name = body.toString('utf8', 2, 2 + body[1]!);
+        const reply = (b: Buffer) => socket.write(new Uint8Array(b));
+        if (type === 3 || type === 4) reply(frame(5, undefined));
+        else if (type === 0 && name === 'version') reply(frame(1, undefined, { daemon: 'charon', version: release }));
+        else if (type === 0 && name === 'list-conns') {
+          for (const [conn, children] of Object.entries(connections)) {
+            reply(frame(7, 'list-conn', { [conn]: { 'local-1': { class: 'pre-shared key' }, 'remote-1': { class: 'pre-shared key' }, children: Object.fromEntries(children.map((c) => [c, {}])) } }));
+          }
+          reply(frame(1, undefined, {}));
+        } else if (type === 0) reply(frame(1, undefined, {}));
+      }
+    });
+  });
+  return new Promise((resolve) => server.listen(path, () => resolve(server)));
+}
+
+let fakes = 0;
+async function fakeTarget(t: { teardown: (f: () => void | Promise<void>) => void }, release: string, version: number, connections: Record<string, string[]>) {
+  const dir = mkdtempSync(join(tmpdir(), 'ipsec-ctx-fakevici-'));
+  const path = join(dir, 'charon.vici');
+  const server = await fakeVici(path, release, connections);
+  const ha = createSocket('udp4');
+  const received: Buffer[] = [];
+  ha.on('message', (m) => received.push(m));
+  // Each fake on its own pair of loopback addresses (all of 127/8 is local on Linux).
+  const n = ++fakes;
+  const [gateway, bind] = [`127.45.${n}.1`, `127.45.${n}.2`];
+  await new Promise<void>((resolve, reject) => {
+    ha.once('error', reject);
+    ha.bind(4510, gateway, resolve);
+  });
+  const timer = setInterval(() => ha.send(Buffer.from([version, 10, 36, 0, 1]), 4510, bind), 100);
+  t.teardown(async () => {
+    clearInterval(timer);
+    ha.close();
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const driver = new StrongswanGateway(parseStrongswanUri(`${gateway}?bind=${bind}&vici=${path}&timeout=3000`), { nowMs: Date.now, cwd: dir });
+  return { driver, received };
+}
+
+test.serial('strongswan: put refuses a target that speaks another HA protocol version, before sending anything', async (t) => {
+  const { driver, received } = await fakeTarget(t, '5.9.8', 5, { rw: ['net'] });
+  await t.throwsAsync(driver.apply(fixtureContext(0), { replace: false, dryRun: false }), { code: 'strongswan.version_mismatch', message: /speaks HA protocol version 5 \(release 5\.9\.8\).*nothing was sent/ });
+  t.is(received.length, 0);
+});
+
+test.serial('strongswan: put refuses a target that lacks the connection or CHILD config, before listening for HA', async (t) => {
+  const { driver, received } = await fakeTarget(t, '5.9.8', 3, { other: ['net'] });
+  await t.throwsAsync(driver.apply(fixtureContext(0), { replace: false, dryRun: false }), { code: 'strongswan.missing_connection', message: /no connection "rw"; nothing was sent/ });
+  const second = await fakeTarget(t, '5.9.8', 3, { rw: ['other'] });
+  await t.throwsAsync(second.driver.apply(fixtureContext(0), { replace: false, dryRun: true }), { code: 'strongswan.missing_connection', message: /no CHILD config "net" in connection "rw"/ });
+  t.is(received.length + second.received.length, 0);
+});
+
+test.serial('strongswan: a dry run against a matching target plans the SAs and sends nothing', async (t) => {
+  const { driver, received } = await fakeTarget(t, '5.9.8', 3, { rw: ['net'] });
+  const report = await driver.apply(fixtureContext(0), { replace: false, dryRun: true });
+  t.false(report.applied);
+  t.deepEqual(report.changes.map((c) => `${c.kind} ${c.action}`), ['ike add', 'child add', 'child add']);
+  t.is(received.length, 0);
+});

@@ -1,0 +1,170 @@
+/**
+ * A road-warrior tunnel moved from gateway A to gateway B with the ipsec-ctx CLI and the
+ * strongswan: driver, between real charons. Runs inside namespace gw of a lab made by
+ *
+ *   lab/strongswan/with-lab --with-b --client-dpd 4s --no-start -- \
+ *     node dist/test/drivers/strongswan/move-scenario.js OUTDIR [missing-connection]
+ *
+ * Steps: start A (gw), B (gwb), the client (cl); the client connects to A; ping;
+ * `ipsec-ctx get --from strongswan:…` on A (a RESYNC: A rekeys the CHILD SA); A fails
+ * (SIGKILL); `ipsec-ctx put --to strongswan:…` on B (run in B's namespace); A's address moves
+ * to B; ping; the client's DPD; B rekeys the CHILD SA; B rekeys the IKE SA; ping. With
+ * `missing-connection`, B's connection is renamed first and the put must be refused; with
+ * `take`, `get --move` takes the SAs out of service on A (which stays up) instead of killing A.
+ *
+ * Writes OUTDIR/result.json (what the test asserts) and the logs and listings it is based on.
+ */
+import { execFile, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { listedSpis } from './scenarios.js';
+
+const run = promisify(execFile);
+const env = (name: string): string => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run under lab/strongswan/with-lab --with-b`);
+  return value;
+};
+const root = fileURLToPath(new URL('../../../../', import.meta.url));
+const cli = join(root, 'bin', 'ipsec-ctx');
+
+const out = process.argv[2];
+const variant = process.argv[3] ?? 'move';
+if (!out) throw new Error('usage: move-scenario.js OUTDIR [missing-connection|take]');
+mkdirSync(out, { recursive: true });
+const ctl = env('SWLAB_CTL');
+const dir = env('SWLAB_DIR');
+const gwbNs = env('SWLAB_GWB_NS');
+const result: Record<string, unknown> = { variant };
+const timeline: string[] = [];
+const started = Date.now();
+const mark = (what: string) => timeline.push(`${Date.now() - started} ${what}`);
+
+const step = async (...args: string[]) => {
+  const { stdout } = await run(ctl, args, { timeout: 60_000 });
+  return stdout;
+};
+const pingOk = async (count = 3): Promise<boolean> => {
+  try {
+    await step('ping', String(count));
+    return true;
+  } catch {
+    return false;
+  }
+};
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const logOf = (node: string) => readFileSync(join(dir, node, 'charon.log'), 'utf8');
+const uri = (node: string) => `strongswan:${env('SWLAB_HA_LOCAL')}?bind=${env('SWLAB_HA_REMOTE')}&vici=${join(dir, node, 'run', 'charon.vici')}`;
+const ipsecCtx = (args: string[], netns?: string) => {
+  const argv = netns ? ['ip', ['netns', 'exec', netns, process.execPath, cli, ...args]] : [process.execPath, [cli, ...args]];
+  const r = spawnSync(argv[0] as string, argv[1] as string[], { encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+};
+
+try {
+  await step('start', 'gw');
+  await step('start', 'gwb');
+  await step('start', 'cl');
+  // Without an HA peer each gateway takes all segments after its 2.1 s heartbeat timeout.
+  await sleep(2600);
+  mark('gateways up');
+
+  await step('initiate');
+  result['pingBefore'] = await pingOk();
+  mark('tunnel up, ping');
+
+  for (const name of ['a', 'b']) ipsecCtx(['keygen', '-o', join(out, `${name}.key`)]);
+  const pub = (name: string) => ipsecCtx(['keygen', '-y', join(out, `${name}.key`)]).stdout.trim();
+
+  if (variant === 'missing-connection') {
+    // B loads its connection under another name.
+    const conf = join(dir, 'gwb', 'swanctl', 'swanctl.conf');
+    writeFileSync(conf, readFileSync(conf, 'utf8').replace(/^  rw \{/m, '  rw-other {'));
+    await step('swanctl', 'gwb', '--load-all', '--noprompt', '--file', conf);
+    await step('swanctl', 'gwb', '--unload-conn', '--name', 'rw').catch(() => undefined);
+  }
+
+  // get from A: the RESYNC makes A rekey the CHILD SA.
+  writeFileSync(join(out, 'list-sas-a-before.txt'), await step('swanctl', 'gw', '--list-sas'));
+  const take = variant === 'take';
+  const get = ipsecCtx(['get', '--from', uri('gw'), '-i', join(out, 'a.key'), '-r', pub('b'), '-o', join(out, 'ctx.blob'), '--label', 'gw-a', ...(take ? ['--move'] : [])]);
+  mark(`get exit ${get.status}`);
+  result['get'] = get;
+  const listA = await step('swanctl', 'gw', '--list-sas');
+  writeFileSync(join(out, 'list-sas-a.txt'), listA);
+  if (get.status !== 0) throw new Error(`get failed: ${get.stderr}`);
+
+  if (take) {
+    // get --move: A dropped the SAs itself, without telling the client; A stays up.
+    result['listAAfterTake'] = listedSpis(listA);
+    result['clientAfterTake'] = listedSpis(await step('swanctl', 'cl', '--list-sas'));
+  } else {
+    // A fails.
+    await step('kill', 'gw');
+    mark('A killed');
+  }
+  const clientLogMark = logOf('cl').length;
+  const gwbLogMark = logOf('gwb').length;
+
+  const put = ipsecCtx(['put', '--to', uri('gwb'), '-i', join(out, 'b.key'), '--trust', pub('a'), '--state-dir', join(out, 'state'), join(out, 'ctx.blob')], gwbNs);
+  mark(`put exit ${put.status}`);
+  result['put'] = put;
+  result['gwbHaReceived'] = (logOf('gwb').slice(gwbLogMark).match(/received HA (IKE|CHILD|SEGMENT)\w* message/g) ?? []).length;
+  const listB = await step('swanctl', 'gwb', '--list-sas');
+  writeFileSync(join(out, 'list-sas-b.txt'), listB);
+  result['listA'] = listedSpis(listA);
+  result['listB'] = listedSpis(listB);
+  result['listBText'] = listB;
+  if (put.status !== 0) throw new Error('put refused');
+
+  await step('move');
+  mark('address moved');
+  result['pingAfterMove'] = await pingOk();
+  mark('ping after move');
+
+  // DPD: the client (dpd_delay 4 s) asks once nothing came in for 4 s.
+  await sleep(5500);
+  const dpdLog = logOf('cl').slice(clientLogMark);
+  result['clientDpdSent'] = /sending DPD request/.test(dpdLog);
+  result['gwbDpdAnswered'] = /parsed INFORMATIONAL request \d+ \[ \]/.test(logOf('gwb').slice(gwbLogMark));
+  mark('dpd');
+
+  // B rekeys the CHILD SA, then the IKE SA.
+  const listBefore = listedSpis(await step('swanctl', 'gwb', '--list-sas'));
+  await step('swanctl', 'gwb', '--rekey', '--child', 'net');
+  await sleep(1500);
+  const listChild = listedSpis(await step('swanctl', 'gwb', '--list-sas'));
+  result['childRekeyed'] = listChild.childIn.some((spi) => !listBefore.childIn.includes(spi));
+  result['pingAfterChildRekey'] = await pingOk();
+  mark('child rekey');
+
+  await step('swanctl', 'gwb', '--rekey', '--ike', 'rw');
+  await sleep(1500);
+  const listIke = listedSpis(await step('swanctl', 'gwb', '--list-sas'));
+  const listClient = listedSpis(await step('swanctl', 'cl', '--list-sas'));
+  result['ikeRekeyed'] = listIke.ike.length === 1 && !listBefore.ike.includes(listIke.ike[0] as string);
+  result['clientSeesNewIke'] = listClient.ike.length === 1 && listClient.ike[0] === listIke.ike[0];
+  result['pingAfterIkeRekey'] = await pingOk();
+  mark('ike rekey');
+
+  const clientAfter = logOf('cl').slice(clientLogMark);
+  writeFileSync(join(out, 'charon-cl-after-move.log'), clientAfter);
+  result['clientIkeSaInit'] = (clientAfter.match(/IKE_SA_INIT/g) ?? []).length;
+  result['clientIkeAuth'] = (clientAfter.match(/IKE_AUTH/g) ?? []).length;
+  result['clientRetransmits'] = (clientAfter.match(/retransmit \d+ of request/g) ?? []).length;
+  result['clientEstablished'] = (clientAfter.match(/IKE_SA \S+ established/g) ?? []).length;
+} catch (error) {
+  result['error'] = error instanceof Error ? error.message : String(error);
+} finally {
+  result['timeline'] = timeline;
+  writeFileSync(join(out, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
+  for (const node of ['gw', 'gwb', 'cl']) {
+    try {
+      copyFileSync(join(dir, node, 'charon.log'), join(out, `charon-${node}.log`));
+    } catch {
+      // not started
+    }
+  }
+}
