@@ -16,15 +16,18 @@
 SWLAB_CHARON=/usr/lib/ipsec/charon
 SWLAB_PSK=ipsec-ctx-lab-psk-0123456789
 
-# swlab_setup DIR ID IKE_PROPOSAL ESP_PROPOSAL HA(0|1) HA_LOCAL HA_REMOTE [WITH_B(0|1) [CLIENT_DPD]]
+# swlab_setup DIR ID IKE_PROPOSAL ESP_PROPOSAL HA(0|1) HA_LOCAL HA_REMOTE [WITH_B(0|1) [CLIENT_DPD [CLIENTS]]]
 #
 # WITH_B=1 adds a second gateway, namespace gwb, configured like gw (same connection, pool,
 # protected address 10.10.1.1 on lo, ha plugin with the same local/remote on its own
 # loopback) but without 10.0.0.1: its veth has 10.0.0.3 until `swlab-ctl move` moves 10.0.0.1
 # from gw to it. The client then sits on a bridge br0 joining both gateways' links.
-# CLIENT_DPD (e.g. 2s) sets the client's dpd_delay.
+# CLIENT_DPD (e.g. 2s) sets the client's dpd_delay. CLIENTS > 1 gives the client charon that
+# many connections rw1..rwN (identities cl1.lab..clN.lab, one virtual IP each, CHILD `net`),
+# all to the gateways' one `rw` connection, and the gateways dos_protection = no (every IKE SA
+# comes from the one client address, so more than 5 half-open ones would trigger cookies).
 swlab_setup() {
-  local dir=$1 id=$2 ike=$3 esp=$4 ha=$5 ha_local=$6 ha_remote=$7 with_b=${8:-0} dpd=${9:-}
+  local dir=$1 id=$2 ike=$3 esp=$4 ha=$5 ha_local=$6 ha_remote=$7 with_b=${8:-0} dpd=${9:-} clients=${10:-1}
   local gwns=swlab-$id-gw clns=swlab-$id-cl gwbns=swlab-$id-gwb node
   local nodes=(gw cl)
   ((with_b)) && nodes+=(gwb)
@@ -76,10 +79,17 @@ swlab_setup() {
       remote = $ha_remote
     }"
   fi
-  swlab_strongswan_conf "$dir/gw" "$( ((ha)) && echo ha)" "$haconf" >"$dir/gw/strongswan.conf"
-  swlab_strongswan_conf "$dir/cl" "" "" >"$dir/cl/strongswan.conf"
+  local gwextra=
+  ((clients > 1)) && gwextra="  dos_protection = no
+  ikesa_table_size = 64"
+  swlab_strongswan_conf "$dir/gw" "$( ((ha)) && echo ha)" "$haconf" "$gwextra" >"$dir/gw/strongswan.conf"
+  # Each parallel `swanctl --initiate` holds one of charon's threads until its SA is up:
+  # with the default 16, ten of them starve the threads that would process the replies.
+  local clextra=
+  ((clients > 1)) && clextra="  threads = 64"
+  swlab_strongswan_conf "$dir/cl" "" "" "$clextra" >"$dir/cl/strongswan.conf"
   if ((with_b)); then
-    swlab_strongswan_conf "$dir/gwb" "$( ((ha)) && echo ha)" "$haconf" >"$dir/gwb/strongswan.conf"
+    swlab_strongswan_conf "$dir/gwb" "$( ((ha)) && echo ha)" "$haconf" "$gwextra" >"$dir/gwb/strongswan.conf"
   fi
 
   cat >"$dir/gw/swanctl/swanctl.conf" <<EOF
@@ -116,6 +126,10 @@ secrets {
 }
 EOF
   ((with_b)) && cp "$dir/gw/swanctl/swanctl.conf" "$dir/gwb/swanctl/swanctl.conf"
+  if ((clients > 1)); then
+    swlab_clients_conf "$ike" "$esp" "$dpd" "$clients" >"$dir/cl/swanctl/swanctl.conf"
+    return 0
+  fi
   cat >"$dir/cl/swanctl/swanctl.conf" <<EOF
 connections {
   rw {
@@ -148,9 +162,48 @@ secrets {
 EOF
 }
 
-# swlab_strongswan_conf NODEDIR EXTRA_PLUGINS PLUGIN_SETTINGS
+# swlab_clients_conf IKE ESP DPD N: the client's swanctl.conf with connections rw1..rwN.
+swlab_clients_conf() {
+  local ike=$1 esp=$2 dpd=$3 n=$4 i
+  echo "connections {"
+  for ((i = 1; i <= n; i++)); do
+    cat <<EOF
+  rw$i {
+    local_addrs = 10.0.0.2
+    remote_addrs = 10.0.0.1
+    vips = 0.0.0.0
+    proposals = $ike${dpd:+
+    dpd_delay = $dpd}
+    local {
+      auth = psk
+      id = cl$i.lab
+    }
+    remote {
+      auth = psk
+      id = gw.lab
+    }
+    children {
+      net {
+        remote_ts = 10.10.1.0/24
+        esp_proposals = $esp
+      }
+    }
+  }
+EOF
+  done
+  cat <<EOF
+}
+secrets {
+  ike-rw {
+    secret = "$SWLAB_PSK"
+  }
+}
+EOF
+}
+
+# swlab_strongswan_conf NODEDIR EXTRA_PLUGINS PLUGIN_SETTINGS [CHARON_SETTINGS]
 swlab_strongswan_conf() {
-  local nodedir=$1 extra=$2 settings=$3
+  local nodedir=$1 extra=$2 settings=$3 charon_settings=${4:-}
   # kdf must be listed (5.9.8 needs it for KDF_PRF); kernel-libipsec must come before
   # kernel-netlink, which still provides the kernel-net part (addresses, routes).
   cat <<EOF
@@ -161,6 +214,7 @@ charon {
   load = random nonce openssl aes sha1 sha2 hmac gmp xcbc kdf pem pkcs1 x509 kernel-libipsec kernel-netlink socket-default vici $extra
   install_routes = yes
   retransmit_tries = 3
+$charon_settings
   filelog {
     charon {
       path = $nodedir/charon.log

@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, isCtxError } from '../errors.js';
 import type { Io } from './io.js';
+import { makeFollowCommand } from './commands/follow.js';
 import { makeGetCommand } from './commands/get.js';
 import { makeInspectCommand } from './commands/inspect.js';
 import { makeKeygenCommand } from './commands/keygen.js';
@@ -46,7 +47,7 @@ failure, 5 expired or replayed blob, 6 gateway failure (nothing changed or rolle
 Example:
   $ ipsec-ctx get --from file:gw-a.json -i gw-a.key -r "$B" | ssh gw-b ipsec-ctx put --to file:gw-b.json -i gw-b.key --trust "$A"`,
     );
-  for (const make of [makeKeygenCommand, makeGetCommand, makePutCommand, makeInspectCommand]) {
+  for (const make of [makeKeygenCommand, makeGetCommand, makePutCommand, makeInspectCommand, makeFollowCommand]) {
     program.addCommand(make(io).exitOverride().configureOutput(program.configureOutput()).showHelpAfterError('ipsec-ctx: hint: add --help for usage'));
   }
   return program;

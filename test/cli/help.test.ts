@@ -6,7 +6,7 @@ import { ExitCode } from '../../lib/errors.js';
 import { run } from '../helpers/cli.js';
 import { FIXTURES, workspace } from '../helpers/workspace.js';
 
-for (const command of ['', 'keygen', 'get', 'put', 'inspect']) {
+for (const command of ['', 'keygen', 'get', 'put', 'inspect', 'follow']) {
   test(`--help of ${command || 'ipsec-ctx'} matches its golden file and ends with a piped example`, async (t) => {
     const ws = workspace(t);
     const result = await run([...(command ? [command] : []), '--help'], { cwd: ws.dir});

@@ -225,6 +225,8 @@ export class StrongswanGateway implements Driver {
         },
       });
       let heartbeat: NodeJS.Timeout | undefined;
+      let interrupted: NodeJS.Signals | undefined;
+      let removeSignalHandlers = () => undefined as void;
       try {
         await peer.until(() => version !== undefined, Math.min(this.target.timeoutMs, 5000), 'HA heartbeat (is the ha plugin loaded, with remote = the bind address?)');
         if (!(SUPPORTED_VERSIONS as readonly number[]).includes(version!) || version !== LAYOUT_VERSION[releaseLayout]) {
@@ -239,6 +241,24 @@ export class StrongswanGateway implements Driver {
         const send = (type: 'segmentTake' | 'segmentDrop' | 'status', segments: number[]) =>
           peer.send(encodeMessage({ layout, type, attributes: segments.map((segment) => ({ name: 'segment' as const, value: segment })) }));
 
+        // From here until the hand-back, SIGINT/SIGTERM do not end the process half way: they
+        // make the sync stop and roll back (only SIGKILL or a crash leaves a partial state,
+        // docs/strongswan.md "An interrupted put").
+        const onSignal = (signal: NodeJS.Signals) => {
+          interrupted ??= signal;
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+        removeSignalHandlers = () => {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        };
+        const total = plan.reduce((n, item) => n + item.messages.length, 0);
+        let sent = 0;
+        const checkInterrupted = () => {
+          if (interrupted) throw new GatewayError('strongswan.interrupted', `interrupted by ${interrupted} after ${sent} of ${total} HA sync message(s)`);
+        };
+
         // 5. Take the target's segments away, so synced SAs stay PASSIVE until handed back
         //    (an SA synced into an active segment would stay PASSIVE for good).
         await send('segmentTake', [0]);
@@ -247,21 +267,30 @@ export class StrongswanGateway implements Driver {
         await peer.until((t) => t.gatewaySegments.length === 0 && t.lastVersion !== undefined, 5000, 'STATUS without active segments after SEGMENT_TAKE');
 
         // 6. Sync, then check what the target made of it.
-        let sent = 0;
         try {
+          checkInterrupted();
           for (const item of plan) {
             for (const message of item.messages) {
               await peer.send(encodeMessage({ layout, ...message }));
               if (++sent % 64 === 0) await sleep(5);
+              checkInterrupted();
             }
           }
-          await this.verify(vici, plan, 'PASSIVE');
+          await this.verify(vici, plan, 'PASSIVE', checkInterrupted);
+          checkInterrupted();
         } catch (error) {
-          await this.rollback(peer, layout, plan, vici);
+          const left = await this.rollback(peer, layout, plan, vici).catch(() => -1);
           await send('segmentDrop', [0]);
           clearInterval(heartbeat);
           heartbeat = undefined;
           const reason = error instanceof Error ? error.message : String(error);
+          if (left !== 0) {
+            throw new GatewayError(
+              'gateway.rollback_failed',
+              `${this.uri}: ${reason}; rolling back failed too: ${left < 0 ? 'the target no longer answers over vici' : `${left} synced IKE SA(s) are still on the target`} (segments handed back)`,
+              { cause: error, hint: "check the target's `swanctl --list-sas`; restart its charon to drop what was synced (docs/strongswan.md, \"An interrupted put\")" },
+            );
+          }
           throw new GatewayError('gateway.rolled_back', `${this.uri}: ${reason}; the synced IKE SAs were deleted again and the target's segments handed back, the target is as it was`, { cause: error });
         }
 
@@ -275,8 +304,10 @@ export class StrongswanGateway implements Driver {
         } catch (error) {
           warnings.push(`${this.uri}: synced, but not every IKE SA became ESTABLISHED: ${error instanceof Error ? error.message : String(error)}`);
         }
+        if (interrupted) warnings.push(`${this.uri}: ${interrupted} arrived while the target was taking over; the put was completed first`);
         return { changes, applied: true, warnings };
       } finally {
+        removeSignalHandlers();
         if (heartbeat) clearInterval(heartbeat);
         await peer.close();
       }
@@ -284,9 +315,10 @@ export class StrongswanGateway implements Driver {
   }
 
   /** Polls vici until every planned IKE SA is in `state` with all its CHILD SAs installed. @throws GatewayError */
-  private async verify(vici: ViciClient, plan: PlannedIkeSa[], state: string): Promise<void> {
+  private async verify(vici: ViciClient, plan: PlannedIkeSa[], state: string, check: () => void = () => undefined): Promise<void> {
     const deadline = this.env.nowMs() + 5000;
     for (;;) {
+      check();
       const listed = new Map<string, ListedIkeSa>((await listSas(vici)).map((sa) => [sa.spis, sa]));
       const problems: string[] = [];
       for (const item of plan) {
@@ -310,15 +342,17 @@ export class StrongswanGateway implements Driver {
     }
   }
 
-  private async rollback(peer: HaPeer, layout: Layout, plan: PlannedIkeSa[], vici: ViciClient): Promise<void> {
+  /** IKE_DELETE for every planned SA; returns how many the target still lists after 3 s. */
+  private async rollback(peer: HaPeer, layout: Layout, plan: PlannedIkeSa[], vici: ViciClient): Promise<number> {
     for (const item of plan) {
       const id = { ikeVersion: 2, spiI: item.ike.spiInitiator, spiR: item.ike.spiResponder, initiator: item.ike.role === 'initiator' };
       await peer.send(encodeMessage({ layout, type: 'ikeDelete', attributes: [{ name: 'ikeId', value: id }] }));
     }
     const ours = new Set(plan.map((p) => `${hex(p.ike.spiInitiator)}${hex(p.ike.spiResponder)}`));
     const deadline = this.env.nowMs() + 3000;
-    while (this.env.nowMs() < deadline) {
-      if (!(await listSas(vici)).some((sa) => ours.has(sa.spis))) return;
+    for (;;) {
+      const left = (await listSas(vici)).filter((sa) => ours.has(sa.spis)).length;
+      if (left === 0 || this.env.nowMs() > deadline) return left;
       await sleep(100);
     }
   }

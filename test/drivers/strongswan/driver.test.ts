@@ -7,7 +7,6 @@
 import test from 'ava';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { type Server, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeMessage, encodeMessage } from '../../../lib/drivers/strongswan/codec.js';
@@ -18,6 +17,7 @@ import { parseStrongswanUri } from '../../../lib/drivers/strongswan/strongswan-u
 import { trackerToContext } from '../../../lib/drivers/strongswan/to-model.js';
 import { HaTracker } from '../../../lib/drivers/strongswan/tracker.js';
 import { type ViciSection, decodeViciMessage, encodeViciMessage } from '../../../lib/drivers/strongswan/vici.js';
+import { fakeVici } from './fake-charon.js';
 import type { Context } from '../../../lib/model/context.js';
 import { parseContext } from '../../../lib/model/validate.js';
 import { SCENARIOS } from './scenarios.js';
@@ -111,40 +111,6 @@ test('strongswan: put refuses contexts charon could not derive the same keys fro
 
 // ---------------------------------------------------------------------------------------------
 // A fake target: vici on a unix socket, an HA heartbeat from 127.45.N.1:4510 to 127.45.N.2.
-
-function fakeVici(path: string, release: string, connections: Record<string, string[]>): Promise<Server> {
-  const frame = (type: number, name: string | undefined, message?: ViciSection) => {
-    const parts: Buffer[] = [Buffer.from([type])];
-    if (name !== undefined) parts.push(Buffer.from([name.length]), Buffer.from(name));
-    if (message) parts.push(encodeViciMessage(message));
-    const body = Buffer.concat(parts);
-    const head = Buffer.alloc(4);
-    head.writeUInt32BE(body.length);
-    return Buffer.concat([head, body]);
-  };
-  const server = createServer((socket) => {
-    let buffer: Buffer = Buffer.alloc(0);
-    socket.on('data', (data: Buffer) => {
-      buffer = Buffer.concat([new Uint8Array(buffer), new Uint8Array(data)]);
-      while (buffer.length >= 4 && buffer.length >= 4 + buffer.readUInt32BE(0)) {
-        const body = buffer.subarray(4, 4 + buffer.readUInt32BE(0));
-        buffer = buffer.subarray(4 + body.length);
-        const type = body[0]!;
-        const name = body.toString('utf8', 2, 2 + body[1]!);
-        const reply = (b: Buffer) => socket.write(new Uint8Array(b));
-        if (type === 3 || type === 4) reply(frame(5, undefined));
-        else if (type === 0 && name === 'version') reply(frame(1, undefined, { daemon: 'charon', version: release }));
-        else if (type === 0 && name === 'list-conns') {
-          for (const [conn, children] of Object.entries(connections)) {
-            reply(frame(7, 'list-conn', { [conn]: { 'local-1': { class: 'pre-shared key' }, 'remote-1': { class: 'pre-shared key' }, children: Object.fromEntries(children.map((c) => [c, {}])) } }));
-          }
-          reply(frame(1, undefined, {}));
-        } else if (type === 0) reply(frame(1, undefined, {}));
-      }
-    });
-  });
-  return new Promise((resolve) => server.listen(path, () => resolve(server)));
-}
 
 let fakes = 0;
 async function fakeTarget(t: { teardown: (f: () => void | Promise<void>) => void }, release: string, version: number, connections: Record<string, string[]>) {
