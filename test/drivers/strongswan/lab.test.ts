@@ -9,31 +9,17 @@
  * (CI=true), where a lab that cannot run is a failure.
  */
 import test from 'ava';
-import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { decodeMessage, encodeMessage } from '../../../lib/drivers/strongswan/codec.js';
 import { HaTracker, type TrackedChildSa, type TrackedIkeSa } from '../../../lib/drivers/strongswan/tracker.js';
 import { Context } from '../../../lib/model/context.js';
 import { childKeySets, ikeKeySets, parseDumps } from './charon-log.js';
 import { listedSpis, readScenario } from './scenarios.js';
-
-const root = fileURLToPath(new URL('../../../../', import.meta.url));
-const inCi = process.env['CI'] !== undefined && process.env['CI'] !== '' && process.env['CI'] !== 'false';
-const isRoot = process.getuid?.() === 0;
-// Network namespaces need root: as another user, use passwordless sudo where there is one.
-const sudo = isRoot ? [] : spawnSync('sudo', ['-n', 'true']).status === 0 ? ['sudo', '-n'] : undefined;
-const missing =
-  process.platform !== 'linux'
-    ? 'not a Linux host'
-    : sudo === undefined
-      ? 'not root, and no passwordless sudo (network namespaces need root)'
-      : !existsSync('/usr/lib/ipsec/plugins/libstrongswan-ha.so')
-        ? 'strongSwan with the ha plugin is not installed'
-        : undefined;
+import { inCi, missing, root, sudo } from './lab-availability.js';
 
 const hex = (b: Uint8Array | undefined) => (b === undefined ? undefined : Buffer.from(b).toString('hex'));
 

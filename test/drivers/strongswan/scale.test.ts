@@ -6,25 +6,12 @@
  * (CI=true), where a lab that cannot run is a failure.
  */
 import test from 'ava';
-import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-
-const root = fileURLToPath(new URL('../../../../', import.meta.url));
-const inCi = process.env['CI'] !== undefined && process.env['CI'] !== '' && process.env['CI'] !== 'false';
-const isRoot = process.getuid?.() === 0;
-const sudo = isRoot ? [] : spawnSync('sudo', ['-n', 'true']).status === 0 ? ['sudo', '-n'] : undefined;
-const missing =
-  process.platform !== 'linux'
-    ? 'not a Linux host'
-    : sudo === undefined
-      ? 'not root, and no passwordless sudo (network namespaces need root)'
-      : !existsSync('/usr/lib/ipsec/plugins/libstrongswan-ha.so')
-        ? 'strongSwan with the ha plugin is not installed'
-        : undefined;
+import { inCi, missing, root, sudo } from './lab-availability.js';
 
 interface Listing {
   ike: Record<string, number>;
