@@ -54,8 +54,25 @@ export function readAddress(bytes: Uint8Array, offset: number, family: Family): 
   return `${hex(0, bestStart)}::${hex(bestStart + bestLength, 8)}`;
 }
 
+// A context names the same endpoints over and over, and node's isIPv4/isIPv6 are regexes:
+// remember the bytes of each spelling (4 for IPv4, 16 for IPv6).
+const parsed = new Map<string, Uint8Array>();
+
 /** Writes `address` (IPv4 or IPv6 text) at `offset`; the rest of the 16 bytes stays as it is (zero). */
 export function writeAddress(bytes: Uint8Array, offset: number, address: string): void {
+  let known = parsed.get(address);
+  if (known === undefined) {
+    const scratch = new Uint8Array(16);
+    known = isIPv4(address) ? scratch.subarray(0, 4) : scratch;
+    parseAddress(known, address);
+    if (parsed.size >= 65_536) parsed.clear();
+    parsed.set(address, known);
+  }
+  bytes.set(known, offset);
+}
+
+function parseAddress(bytes: Uint8Array, address: string): void {
+  const offset = 0;
   if (isIPv4(address)) {
     address.split('.').forEach((part, i) => (bytes[offset + i] = Number(part)));
     return;

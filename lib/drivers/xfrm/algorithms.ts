@@ -109,7 +109,9 @@ type AlgoStruct = 'xfrm_algo' | 'xfrm_algo_auth' | 'xfrm_algo_aead';
 function readName(bytes: Uint8Array): string {
   const end = bytes.subarray(0, ALGO_NAME_BYTES).indexOf(0);
   if (end < 0) throw malformed('an algorithm name without its NUL');
-  return String.fromCharCode(...bytes.subarray(0, end));
+  let name = '';
+  for (let i = 0; i < end; i++) name += String.fromCharCode(bytes[i]!);
+  return name;
 }
 
 export function parseAlgo(bytes: Uint8Array, struct: AlgoStruct, attributeName: string): KernelAlgo {

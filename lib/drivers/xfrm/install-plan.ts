@@ -88,13 +88,32 @@ export function countersMoved(now: ChildSa, installed: ChildSa): boolean {
 }
 
 /**
+ * policyKey (an encoding of the selector, mark and if_id) for the policies of one plan,
+ * computed once per selector: the records that planMerge and adoptPolicyIndexes make from an
+ * incoming policy share its selector object, so a put of N policies encodes N keys, not 3N.
+ * Use one instance per plan only: it assumes the records do not change while it lives.
+ */
+export class PolicyKeys {
+  private readonly cache = new WeakMap<object, { direction: Policy['direction']; mark: Policy['mark']; ifId: Policy['ifId']; key: string }>();
+
+  of(policy: Policy): string {
+    const hit = this.cache.get(policy.selector);
+    if (hit && hit.direction === policy.direction && hit.mark === policy.mark && hit.ifId === policy.ifId) return hit.key;
+    const key = policyKey(policy);
+    this.cache.set(policy.selector, { direction: policy.direction, mark: policy.mark, ifId: policy.ifId, key });
+    return key;
+  }
+}
+
+/**
  * The kernel's policy index is a handle, not a setting: an incoming policy that differs from
  * the target's only in its index is the same policy (and keeps the target's index).
  */
-export function adoptPolicyIndexes(existing: readonly Policy[], incoming: readonly Policy[]): Policy[] {
-  const byKey = new Map(existing.map((policy) => [policyKey(policy), policy]));
+export function adoptPolicyIndexes(existing: readonly Policy[], incoming: readonly Policy[], keys = new PolicyKeys()): Policy[] {
+  if (existing.length === 0) return [...incoming];
+  const byKey = new Map(existing.map((policy) => [keys.of(policy), policy]));
   return incoming.map((policy) => {
-    const old = byKey.get(policyKey(policy));
+    const old = byKey.get(keys.of(policy));
     if (!old || old.index === policy.index || !samePolicy(old, policy)) return policy;
     const { index: _index, ...rest } = policy;
     return old.index === undefined ? rest : { ...rest, index: old.index };
@@ -112,7 +131,7 @@ export interface InstallPlan {
   unchanged: ChildSa[];
 }
 
-export function planInstall(existing: Context, incoming: Context, merged: Context): InstallPlan {
+export function planInstall(existing: Context, incoming: Context, merged: Context, keys = new PolicyKeys()): InstallPlan {
   const steps: Step[] = [];
   const unchanged: ChildSa[] = [];
   const oldSas = new Map(existing.childSas.map((child) => [sadKey(child), child]));
@@ -146,10 +165,10 @@ export function planInstall(existing: Context, incoming: Context, merged: Contex
     }
   }
 
-  const oldPolicies = new Map(existing.policies.map((policy) => [policyKey(policy), policy]));
-  const mergedPolicies = new Map(merged.policies.map((policy) => [policyKey(policy), policy]));
+  const oldPolicies = new Map(existing.policies.map((policy) => [keys.of(policy), policy]));
+  const mergedPolicies = new Map(merged.policies.map((policy) => [keys.of(policy), policy]));
   for (const policy of incoming.policies) {
-    const key = policyKey(policy);
+    const key = keys.of(policy);
     const target = mergedPolicies.get(key) ?? policy;
     const old = oldPolicies.get(key);
     if (!old) {

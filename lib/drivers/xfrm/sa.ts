@@ -237,7 +237,8 @@ export const protocolNumber = (protocol: ChildSa['protocol']): number => PROTOCO
 export const modeName = (mode: number): ChildSa['mode'] | undefined => MODES[mode];
 export const modeNumber = (mode: ChildSa['mode']): number => MODE_NUMBERS[mode];
 
-export const spiHex = (spi: Uint8Array): string => Buffer.from(spi).toString('hex');
+export const spiHex = (spi: Uint8Array): string =>
+  spi.byteLength === 4 ? (((spi[0]! << 24) | (spi[1]! << 16) | (spi[2]! << 8) | spi[3]!) >>> 0).toString(16).padStart(8, '0') : Buffer.from(spi).toString('hex');
 
 /** "esp SA c0000001 to 192.0.2.1", for messages. */
 export function describeKernelSa(info: KernelUsersaInfo): string {

@@ -42,6 +42,21 @@ function socketError(what: string, error: unknown): GatewayError {
   return new GatewayError('gateway.netlink', `${what} failed: ${err?.message ?? String(error)}${code}`, { cause: error });
 }
 
+/**
+ * One view on `parts` when they lie side by side in one buffer (messages made one after the
+ * other, see encodeMessage), so a datagram needs no copy; else undefined.
+ */
+function adjacent(parts: readonly Uint8Array[], bytes: number): Uint8Array | undefined {
+  const first = parts[0]!;
+  let end = first.byteOffset + first.byteLength;
+  for (let i = 1; i < parts.length; i++) {
+    const part = parts[i]!;
+    if (part.buffer !== first.buffer || part.byteOffset !== end) return undefined;
+    end += part.byteLength;
+  }
+  return new Uint8Array(first.buffer, first.byteOffset, bytes);
+}
+
 export class XfrmSocket {
   private nextSeq: number;
   private closed = false;
@@ -172,7 +187,7 @@ export class XfrmSocket {
       let bytes = 0;
       const flush = () => {
         if (parts.length === 0) return;
-        datagrams.push(parts.length === 1 ? parts[0]! : Buffer.concat(parts, bytes));
+        datagrams.push(parts.length === 1 ? parts[0]! : (adjacent(parts, bytes) ?? Buffer.concat(parts, bytes)));
         parts = [];
         bytes = 0;
       };

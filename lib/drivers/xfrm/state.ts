@@ -16,7 +16,7 @@ import type { ChildSa } from '../../model/child-sa.js';
 import type { Policy } from '../../model/policy.js';
 import { familyName, readAddress } from './address.js';
 import { XFRM_MODE, XFRM_MSG, XFRM_POLICY_DIR } from './constants.js';
-import { type NetlinkMessage, malformed } from './netlink.js';
+import { type NetlinkMessage, malformed, view } from './netlink.js';
 import { type KernelPolicy, delPolicyMessage, newPolicyMessage, parsePolicyMessage, policyToModel } from './policy.js';
 import { type KernelSa, delSaMessage, isKernelMadeTunnelSa, newSaMessage, parseSaMessage, protocolName, saToModel, spiHex } from './sa.js';
 import type { InterfaceNames, KernelSelector } from './selector.js';
@@ -85,12 +85,60 @@ function templateFits(policy: KernelPolicy, sa: KernelSa): boolean {
   });
 }
 
-export function saDirection(sa: KernelSa, policies: readonly KernelPolicy[]): ChildSa['direction'] {
+/** The 16 bytes of an xfrm_address_t as a string key. */
+function addressKey(bytes: Uint8Array): string {
+  const dv = view(bytes);
+  return `${dv.getUint32(0)}.${dv.getUint32(4)}.${dv.getUint32(8)}.${dv.getUint32(12)}`;
+}
+
+/**
+ * The policies a template could tie to an SA, found without looking at every policy (a
+ * gateway with 100k SAs and 100k policies would otherwise make 10^10 comparisons): tunnel and
+ * BEET templates by (protocol, family, endpoints), transport templates by (protocol, family,
+ * reqid). templateFits still decides; the index only leaves out policies none of whose
+ * templates can fit.
+ */
+export class PolicyIndex {
+  private readonly byEndpoints = new Map<string, KernelPolicy[]>();
+  private readonly byReqid = new Map<string, KernelPolicy[]>();
+
+  constructor(policies: readonly KernelPolicy[]) {
+    for (const policy of policies) {
+      for (const tmpl of policy.templates) {
+        const [map, key] =
+          tmpl.mode === XFRM_MODE.TRANSPORT
+            ? [this.byReqid, `${tmpl.id.proto}/${tmpl.family}/${tmpl.reqid}`]
+            : [this.byEndpoints, `${tmpl.id.proto}/${tmpl.family}/${addressKey(tmpl.saddr)}${addressKey(tmpl.id.daddr)}`];
+        const list = map.get(key);
+        if (!list) map.set(key, [policy]);
+        else if (list[list.length - 1] !== policy) list.push(policy);
+      }
+    }
+  }
+
+  /** Every policy with a template that may fit `sa` (a policy can come twice). */
+  candidates(sa: KernelSa): KernelPolicy[] {
+    const { proto } = sa.info.id;
+    const { family } = sa.info;
+    const found = this.byEndpoints.get(`${proto}/${family}/${addressKey(sa.info.saddr)}${addressKey(sa.info.id.daddr)}`) ?? [];
+    if (sa.info.mode !== XFRM_MODE.TRANSPORT) return found;
+    const exact = this.byReqid.get(`${proto}/${family}/${sa.info.reqid}`) ?? [];
+    const any = sa.info.reqid === 0 ? [] : (this.byReqid.get(`${proto}/${family}/0`) ?? []);
+    return exact.length + any.length === 0 ? found : [...found, ...exact, ...any];
+  }
+}
+
+/**
+ * `policies` may be given as a PolicyIndex built once for many SAs (kernelStateToModel does);
+ * a plain list is indexed on each call.
+ */
+export function saDirection(sa: KernelSa, policies: readonly KernelPolicy[] | PolicyIndex): ChildSa['direction'] {
   if (sa.direction === 1) return 'in';
   if (sa.direction === 2) return 'out';
   let inbound = false;
   let outbound = false;
-  for (const policy of policies) {
+  const index = policies instanceof PolicyIndex ? policies : new PolicyIndex(policies);
+  for (const policy of index.candidates(sa)) {
     if (!templateFits(policy, sa)) continue;
     if (policy.info.dir === XFRM_POLICY_DIR.OUT) outbound = true;
     else inbound = true;
@@ -148,6 +196,7 @@ export function kernelStateToModel(state: KernelState, options: ToModelOptions =
   const result: XfrmState = { childSas: [], policies: [], skipped: [] };
   const taken = new Set<string>();
   const interfaces = options.interfaces ? { interfaces: options.interfaces } : {};
+  const policyIndex = new PolicyIndex(state.policies);
   for (const sa of state.sas) {
     const family = familyName(sa.info.family);
     const destination = family ? readAddress(sa.info.id.daddr, 0, family) : '?';
@@ -160,7 +209,7 @@ export function kernelStateToModel(state: KernelState, options: ToModelOptions =
     }
     const protocol = protocolName(sa.info.id.proto) ?? `proto${sa.info.id.proto}`;
     const id = uniqueId(`${protocol}:${spiHex(sa.info.id.spi)}@${destination}`, taken);
-    const child = convert(() => saToModel(sa, { id, direction: saDirection(sa, state.policies), ...interfaces }), id, result, options);
+    const child = convert(() => saToModel(sa, { id, direction: saDirection(sa, policyIndex), ...interfaces }), id, result, options);
     if (child) result.childSas.push(child);
   }
   for (const policy of state.policies) {

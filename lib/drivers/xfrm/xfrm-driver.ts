@@ -23,7 +23,7 @@ import { describeChildSa, describeIkeSa } from '../../model/describe.js';
 import { parseContext } from '../../model/validate.js';
 import { type PlannedChange, planMerge, refuseConflicts } from '../../restore/merge.js';
 import type { ApplyOptions, ApplyReport, Driver, DriverEnvironment } from '../driver.js';
-import { type Step, adoptPolicyIndexes, planInstall } from './install-plan.js';
+import { PolicyKeys, type Step, adoptPolicyIndexes, planInstall } from './install-plan.js';
 import { kernelRefused } from './netlink.js';
 import { planRollback } from './rollback.js';
 import { type BatchResult, XfrmSocket } from './socket.js';
@@ -102,10 +102,11 @@ export class XfrmGateway implements Driver {
       const warnings = context.ikeSas.map(
         (ike) => `${describeIkeSa(ike)} not applied: the kernel holds no IKE SAs (restore it into the IKE daemon); its CHILD SAs are installed`,
       );
-      const incoming = forKernel(context, existing, nowMs);
+      const keys = new PolicyKeys();
+      const incoming = forKernel(context, existing, nowMs, keys);
       const plan = planMerge(existing, incoming, { replace: options.replace });
       refuseConflicts(this.uri, plan);
-      const { steps, unchanged } = planInstall(existing, incoming, plan.result);
+      const { steps, unchanged } = planInstall(existing, incoming, plan.result, keys);
       const kept = new Set(unchanged.map(describeChildSa));
       const changes = plan.changes.map((change) => (change.kind === 'child' && change.action === 'update' && kept.has(change.description) ? { ...change, action: 'keep' as const } : change));
       if (options.dryRun) return { changes, applied: false, warnings };
@@ -167,7 +168,7 @@ export class XfrmGateway implements Driver {
  * indexes the target already uses for the same policy; and usage times never younger than at
  * capture (a target clock behind the source's would otherwise give lifetimes back).
  */
-function forKernel(context: Context, existing: Context, nowMs: number): Context {
+function forKernel(context: Context, existing: Context, nowMs: number, keys: PolicyKeys): Context {
   const captured = Math.floor(context.provenance.capturedAtMs / 1000);
   const now = Math.floor(nowMs / 1000);
   // An SA that was `captured - t` seconds old at capture is at least that old now.
@@ -178,5 +179,5 @@ function forKernel(context: Context, existing: Context, nowMs: number): Context 
     if (used.useTime !== undefined) used.useTime = notYounger(used.useTime);
     return { ...rest, lifetime: { ...rest.lifetime, used } };
   });
-  return { ...context, ikeSas: [], childSas, policies: adoptPolicyIndexes(existing.policies, context.policies) };
+  return { ...context, ikeSas: [], childSas, policies: adoptPolicyIndexes(existing.policies, context.policies, keys) };
 }
