@@ -9,15 +9,12 @@
  * (CI=true), where a lab that cannot run is a failure.
  */
 import test from 'ava';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Context } from '../../../lib/model/context.js';
 import { childKeySets, ikeKeySets, parseDumps } from './charon-log.js';
 import { listedSpis } from './scenarios.js';
-import { inCi, missing, root, sudo } from './lab-availability.js';
+import { inCi, missing, runLabScenario } from './lab-availability.js';
 
 const hex = (b: Uint8Array | undefined) => (b === undefined ? undefined : Buffer.from(b).toString('hex'));
 
@@ -30,17 +27,7 @@ if (missing !== undefined && !inCi) {
   test('lab: follow keeps a snapshot of a real charon current (keys as charon logs them, CHILD rekey) without touching it, and B carries on from it', async (t) => {
     if (missing !== undefined) return t.fail(`the strongSwan lab cannot run in CI: ${missing}`);
     t.timeout(150_000);
-    const out = mkdtempSync(join(tmpdir(), 'ipsec-ctx-swfollow-'));
-    t.teardown(() => rmSync(out, { recursive: true, force: true }));
-    const started = Date.now();
-    const [command, ...prefix] = [...(sudo ?? []), 'lab/strongswan/with-lab'];
-    await promisify(execFile)(command as string, [...prefix, '--with-b', '--no-start', '--timeout', '120', '--', process.execPath, 'dist/test/drivers/strongswan/follow-scenario.js', out], { cwd: root }).catch(
-      (error: { stdout?: string; stderr?: string; code?: number }) => {
-        t.log(error.stdout ?? '', error.stderr ?? '');
-        throw new Error(`with-lab exited with status ${error.code}`);
-      },
-    );
-    t.log(`lab run: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const out = await runLabScenario(t, ['--with-b', '--no-start', '--timeout', '120'], 'follow-scenario');
     const r = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as Record<string, unknown>;
     t.log((r['timeline'] as string[]).join('\n'));
     t.is(r['error'], undefined, `${r['error']}\n${r['followStderr']}`);

@@ -4,9 +4,12 @@
  * plugin (`lab/strongswan/install-deps`). Outside CI a missing piece skips them with a loud
  * message; in CI (CI=true) it is a failure.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 export const root = fileURLToPath(new URL('../../../../', import.meta.url));
 export const inCi = process.env['CI'] !== undefined && process.env['CI'] !== '' && process.env['CI'] !== 'false';
@@ -22,3 +25,29 @@ export const missing =
       : !existsSync('/usr/lib/ipsec/plugins/libstrongswan-ha.so')
         ? 'strongSwan with the ha plugin is not installed'
         : undefined;
+
+/**
+ * Runs `lab/strongswan/with-lab FLAGS -- node dist/test/drivers/strongswan/SCENARIO.js OUT ARGS`
+ * as root, in a fresh output directory removed after the test, and returns that directory.
+ * On failure the lab's output is logged and the error says with-lab's status.
+ */
+export async function runLabScenario(
+  t: { log: (...values: unknown[]) => void; teardown: (fn: () => void) => void },
+  flags: readonly string[],
+  scenario: string,
+  args: readonly string[] = [],
+): Promise<string> {
+  const out = mkdtempSync(join(tmpdir(), `ipsec-ctx-${scenario}-`));
+  t.teardown(() => rmSync(out, { recursive: true, force: true }));
+  const started = Date.now();
+  const [command, ...prefix] = [...(sudo ?? []), 'lab/strongswan/with-lab'];
+  const script = `dist/test/drivers/strongswan/${scenario}.js`;
+  await promisify(execFile)(command as string, [...prefix, ...flags, '--', process.execPath, script, out, ...args], { cwd: root }).catch(
+    (error: { stdout?: string; stderr?: string; code?: number }) => {
+      t.log(error.stdout ?? '', error.stderr ?? '');
+      throw new Error(`with-lab exited with status ${error.code}`);
+    },
+  );
+  t.log(`lab run: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return out;
+}

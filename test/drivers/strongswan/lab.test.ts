@@ -9,17 +9,12 @@
  * (CI=true), where a lab that cannot run is a failure.
  */
 import test from 'ava';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { decodeMessage, encodeMessage } from '../../../lib/drivers/strongswan/codec.js';
 import { HaTracker, type TrackedChildSa, type TrackedIkeSa } from '../../../lib/drivers/strongswan/tracker.js';
 import { Context } from '../../../lib/model/context.js';
 import { childKeySets, ikeKeySets, parseDumps } from './charon-log.js';
 import { listedSpis, readScenario } from './scenarios.js';
-import { inCi, missing, root, sudo } from './lab-availability.js';
+import { inCi, missing, runLabScenario } from './lab-availability.js';
 
 const hex = (b: Uint8Array | undefined) => (b === undefined ? undefined : Buffer.from(b).toString('hex'));
 
@@ -39,19 +34,7 @@ for (const proposal of PROPOSALS) {
   test(`lab: a real gateway's IKE and CHILD SAs arrive over HA with the keys charon logs (${proposal.name})`, async (t) => {
     if (missing !== undefined) return t.fail(`the strongSwan lab cannot run in CI: ${missing}`);
     t.timeout(120_000);
-    const out = mkdtempSync(join(tmpdir(), 'ipsec-ctx-swlab-'));
-    t.teardown(() => rmSync(out, { recursive: true, force: true }));
-    const started = Date.now();
-    const [command, ...prefix] = [...(sudo ?? []), 'lab/strongswan/with-lab'];
-    await promisify(execFile)(
-      command as string,
-      [...prefix, '--no-start', '--timeout', '100', '--ike-proposal', proposal.ike, '--esp-proposal', proposal.esp, '--', process.execPath, 'dist/test/drivers/strongswan/lab-scenario.js', out],
-      { cwd: root },
-    ).catch((error: { stdout?: string; stderr?: string; code?: number }) => {
-      t.log(error.stdout ?? '', error.stderr ?? '');
-      throw new Error(`with-lab exited with status ${error.code}`);
-    });
-    t.log(`lab run: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const out = await runLabScenario(t, ['--no-start', '--timeout', '100', '--ike-proposal', proposal.ike, '--esp-proposal', proposal.esp], 'lab-scenario');
     const scenario = readScenario(out);
 
     // Every datagram decodes completely and re-encodes to itself.

@@ -10,12 +10,9 @@
  * (CI=true), where a lab that cannot run is a failure.
  */
 import test from 'ava';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { inCi, missing, root, sudo } from './lab-availability.js';
+import { inCi, missing, runLabScenario } from './lab-availability.js';
 
 interface Result {
   error?: string;
@@ -29,19 +26,7 @@ interface Result {
 }
 
 async function scenario(t: { log: (...v: unknown[]) => void; teardown: (f: () => void) => void }, variant: string, proposals: string[] = []): Promise<Result> {
-  const out = mkdtempSync(join(tmpdir(), 'ipsec-ctx-swmove-'));
-  t.teardown(() => rmSync(out, { recursive: true, force: true }));
-  const started = Date.now();
-  const [command, ...prefix] = [...(sudo ?? []), 'lab/strongswan/with-lab'];
-  await promisify(execFile)(
-    command as string,
-    [...prefix, '--with-b', '--client-dpd', '4s', ...proposals, '--no-start', '--timeout', '150', '--', process.execPath, 'dist/test/drivers/strongswan/move-scenario.js', out, variant],
-    { cwd: root },
-  ).catch((error: { stdout?: string; stderr?: string; code?: number }) => {
-    t.log(error.stdout ?? '', error.stderr ?? '');
-    throw new Error(`with-lab exited with status ${error.code}`);
-  });
-  t.log(`lab run: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const out = await runLabScenario(t, ['--with-b', '--client-dpd', '4s', ...proposals, '--no-start', '--timeout', '150'], 'move-scenario', [variant]);
   return JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as Result;
 }
 

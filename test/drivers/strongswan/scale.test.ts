@@ -6,12 +6,9 @@
  * (CI=true), where a lab that cannot run is a failure.
  */
 import test from 'ava';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { inCi, missing, root, sudo } from './lab-availability.js';
+import { inCi, missing, runLabScenario } from './lab-availability.js';
 
 interface Listing {
   ike: Record<string, number>;
@@ -34,17 +31,7 @@ if (missing !== undefined && !inCi) {
   test('lab: 50 tunnels move from A to B at once; a put interrupted half way rolls back on SIGTERM and leaves a reported partial state when killed', async (t) => {
     if (missing !== undefined) return t.fail(`the strongSwan lab cannot run in CI: ${missing}`);
     t.timeout(170_000);
-    const out = mkdtempSync(join(tmpdir(), 'ipsec-ctx-swscale-'));
-    t.teardown(() => rmSync(out, { recursive: true, force: true }));
-    const started = Date.now();
-    const [command, ...prefix] = [...(sudo ?? []), 'lab/strongswan/with-lab'];
-    await promisify(execFile)(command as string, [...prefix, '--with-b', '--clients', '50', '--no-start', '--timeout', '140', '--', process.execPath, 'dist/test/drivers/strongswan/scale-scenario.js', out], { cwd: root }).catch(
-      (error: { stdout?: string; stderr?: string; code?: number }) => {
-        t.log(error.stdout ?? '', error.stderr ?? '');
-        throw new Error(`with-lab exited with status ${error.code}`);
-      },
-    );
-    t.log(`lab run: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const out = await runLabScenario(t, ['--with-b', '--clients', '50', '--no-start', '--timeout', '140'], 'scale-scenario');
     const r = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as Record<string, unknown>;
     t.log((r['timeline'] as string[]).join('\n'));
     t.is(r['error'], undefined, r['error'] as string);
