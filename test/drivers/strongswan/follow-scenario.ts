@@ -14,54 +14,18 @@
  * snap-rekeyed.json), swanctl listings, and the charons' logs (charon-gw.log has the keys at
  * level 4, the oracle the test compares the snapshots with).
  */
-import { execFile, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { readIdentityFile } from '../../../lib/crypto/key-files.js';
 import { openBlob } from '../../../lib/format/envelope.js';
 import type { Context } from '../../../lib/model/context.js';
 import { contextToJsonText } from '../../../lib/model/context-json.js';
 import { listedSpis } from './scenarios.js';
+import { cli, ipsecCtx, scenarioSetup, sleep } from './scenario-kit.js';
 
-const run = promisify(execFile);
-const env = (name: string): string => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run under lab/strongswan/with-lab --with-b`);
-  return value;
-};
-const root = fileURLToPath(new URL('../../../../', import.meta.url));
-const cli = join(root, 'bin', 'ipsec-ctx');
-
-const out = process.argv[2];
-if (!out) throw new Error('usage: follow-scenario.js OUTDIR');
-mkdirSync(out, { recursive: true });
-const ctl = env('SWLAB_CTL');
-const dir = env('SWLAB_DIR');
-const gwbNs = env('SWLAB_GWB_NS');
+const { out, dir, gwbNs, timeline, started, mark, step, pingOk, logOf, uri } = scenarioSetup('follow-scenario.js OUTDIR');
 const result: Record<string, unknown> = {};
-const timeline: string[] = [];
-const started = Date.now();
-const mark = (what: string) => timeline.push(`${Date.now() - started} ${what}`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const step = async (...args: string[]) => (await run(ctl, args, { timeout: 60_000 })).stdout;
-const pingOk = async (count = 3): Promise<boolean> => {
-  try {
-    await step('ping', String(count));
-    return true;
-  } catch {
-    return false;
-  }
-};
-const logOf = (node: string) => readFileSync(join(dir, node, 'charon.log'), 'utf8');
-const uri = (node: string) => `strongswan:${env('SWLAB_HA_LOCAL')}?bind=${env('SWLAB_HA_REMOTE')}&vici=${join(dir, node, 'run', 'charon.vici')}`;
-const ipsecCtx = (args: string[], netns?: string) => {
-  const argv = netns ? ['ip', ['netns', 'exec', netns, process.execPath, cli, ...args]] : [process.execPath, [cli, ...args]];
-  const r = spawnSync(argv[0] as string, argv[1] as string[], { encoding: 'utf8', timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-};
 const snapPath = join(out, 'snap.blob');
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 

@@ -14,54 +14,14 @@
  *
  * Writes OUTDIR/result.json (what the test asserts) and the logs and listings it is based on.
  */
-import { execFile, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { listedSpis } from './scenarios.js';
+import { ipsecCtx, run, scenarioSetup, sleep } from './scenario-kit.js';
 
-const run = promisify(execFile);
-const env = (name: string): string => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run under lab/strongswan/with-lab --with-b`);
-  return value;
-};
-const root = fileURLToPath(new URL('../../../../', import.meta.url));
-const cli = join(root, 'bin', 'ipsec-ctx');
-
-const out = process.argv[2];
+const { out, dir, gwbNs, timeline, started, mark, step, pingOk, logOf, uri } = scenarioSetup('move-scenario.js OUTDIR [missing-connection|take]');
 const variant = process.argv[3] ?? 'move';
-if (!out) throw new Error('usage: move-scenario.js OUTDIR [missing-connection|take]');
-mkdirSync(out, { recursive: true });
-const ctl = env('SWLAB_CTL');
-const dir = env('SWLAB_DIR');
-const gwbNs = env('SWLAB_GWB_NS');
 const result: Record<string, unknown> = { variant };
-const timeline: string[] = [];
-const started = Date.now();
-const mark = (what: string) => timeline.push(`${Date.now() - started} ${what}`);
-
-const step = async (...args: string[]) => {
-  const { stdout } = await run(ctl, args, { timeout: 60_000 });
-  return stdout;
-};
-const pingOk = async (count = 3): Promise<boolean> => {
-  try {
-    await step('ping', String(count));
-    return true;
-  } catch {
-    return false;
-  }
-};
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const logOf = (node: string) => readFileSync(join(dir, node, 'charon.log'), 'utf8');
-const uri = (node: string) => `strongswan:${env('SWLAB_HA_LOCAL')}?bind=${env('SWLAB_HA_REMOTE')}&vici=${join(dir, node, 'run', 'charon.vici')}`;
-const ipsecCtx = (args: string[], netns?: string) => {
-  const argv = netns ? ['ip', ['netns', 'exec', netns, process.execPath, cli, ...args]] : [process.execPath, [cli, ...args]];
-  const r = spawnSync(argv[0] as string, argv[1] as string[], { encoding: 'utf8', timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-};
 
 try {
   await step('start', 'gw');

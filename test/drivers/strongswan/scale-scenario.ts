@@ -12,44 +12,16 @@
  * timeout), B restarted (the way back from a crashed put), the full put; A's address moves to
  * B; ping through each tunnel. Writes OUTDIR/result.json with the timings and listings.
  */
-import { execFile, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { listedSpis } from './scenarios.js';
+import { cli, env, root, run, runNode, scenarioSetup, sleep } from './scenario-kit.js';
 
-const run = promisify(execFile);
-const env = (name: string): string => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run under lab/strongswan/with-lab --with-b --clients N`);
-  return value;
-};
-const root = fileURLToPath(new URL('../../../../', import.meta.url));
-const cli = join(root, 'bin', 'ipsec-ctx');
+const { out, dir, gwbNs, timeline, started, mark, step, logOf, uri } = scenarioSetup('scale-scenario.js OUTDIR', 90_000);
 const interrupted = join(root, 'dist', 'test', 'drivers', 'strongswan', 'put-interrupted.js');
-
-const out = process.argv[2];
-if (!out) throw new Error('usage: scale-scenario.js OUTDIR');
-mkdirSync(out, { recursive: true });
-const ctl = env('SWLAB_CTL');
-const dir = env('SWLAB_DIR');
-const gwbNs = env('SWLAB_GWB_NS');
 const clNs = env('SWLAB_CL_NS');
 const result: Record<string, unknown> = {};
-const timeline: string[] = [];
-const started = Date.now();
-const mark = (what: string) => timeline.push(`${Date.now() - started} ${what}`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const step = async (...args: string[]) => (await run(ctl, args, { timeout: 90_000, maxBuffer: 16 << 20 })).stdout;
-const logOf = (node: string) => readFileSync(join(dir, node, 'charon.log'), 'utf8');
-const uri = (node: string) => `strongswan:${env('SWLAB_HA_LOCAL')}?bind=${env('SWLAB_HA_REMOTE')}&vici=${join(dir, node, 'run', 'charon.vici')}`;
-const node = (script: string, args: string[], netns?: string) => {
-  const argv = netns ? ['ip', ['netns', 'exec', netns, process.execPath, script, ...args]] : [process.execPath, [script, ...args]];
-  const t0 = Date.now();
-  const r = spawnSync(argv[0] as string, argv[1] as string[], { encoding: 'utf8', timeout: 90_000 });
-  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - t0 };
-};
+const node = (script: string, args: string[], netns?: string) => runNode(script, args, netns, 90_000);
 /** IKE SA states and installed CHILD SAs in a `swanctl --list-sas`. */
 const states = (text: string) => {
   const ike: Record<string, number> = {};
