@@ -9,6 +9,7 @@
  * Consecutive dumps of one thread form a block: an IKE key set (Sk_d … Sk_pr) or a CHILD key
  * set (encryption/integrity initiator/responder key).
  */
+import type { IkeKeys } from '../../../lib/drivers/strongswan/keymat.js';
 
 export interface Dump {
   thread: string;
@@ -54,15 +55,9 @@ export function parseDumps(log: string): Dump[] {
   return dumps;
 }
 
-export interface LoggedIkeKeys {
+/** IKE SA keys as charon logged them, for the SA named `sa`. */
+export interface LoggedIkeKeys extends IkeKeys {
   sa: string | undefined;
-  skD: Uint8Array;
-  skAi?: Uint8Array;
-  skAr?: Uint8Array;
-  skEi: Uint8Array;
-  skEr: Uint8Array;
-  skPi: Uint8Array;
-  skPr: Uint8Array;
 }
 
 export interface LoggedChildKeys {
