@@ -279,29 +279,14 @@ swlab_swanctl() {
   STRONGSWAN_CONF=$nodedir/strongswan.conf swanctl "$@" --uri "unix://$nodedir/run/charon.vici"
 }
 
-# swlab_kill DIR NODE: SIGKILL charon at once (a gateway that fails: no HA drop, no IKE DELETE).
-swlab_kill() {
-  local nodedir=$1/$2 pid i
+# swlab_signal DIR NODE SIGNAL: send SIGNAL to charon, wait up to 5 s for it to go, then
+# SIGKILL it if it is still there.
+swlab_signal() {
+  local nodedir=$1/$2 signal=$3 pid i
   [[ -f $nodedir/charon.pid ]] || return 0
   pid=$(<"$nodedir/charon.pid")
   if swlab_pid_is_charon "$pid"; then
-    kill -KILL "$pid" 2>/dev/null
-    for ((i = 0; i < 100; i++)); do
-      swlab_pid_is_charon "$pid" || break
-      sleep 0.05
-    done
-  fi
-  rm -f "$nodedir/charon.pid"
-  return 0
-}
-
-# swlab_stop DIR NODE: SIGTERM charon, wait up to 5 s, then SIGKILL.
-swlab_stop() {
-  local nodedir=$1/$2 pid i
-  [[ -f $nodedir/charon.pid ]] || return 0
-  pid=$(<"$nodedir/charon.pid")
-  if swlab_pid_is_charon "$pid"; then
-    kill -TERM "$pid" 2>/dev/null
+    kill -"$signal" "$pid" 2>/dev/null
     for ((i = 0; i < 100; i++)); do
       swlab_pid_is_charon "$pid" || break
       sleep 0.05
@@ -311,6 +296,12 @@ swlab_stop() {
   rm -f "$nodedir/charon.pid"
   return 0
 }
+
+# swlab_kill DIR NODE: SIGKILL charon at once (a gateway that fails: no HA drop, no IKE DELETE).
+swlab_kill() { swlab_signal "$1" "$2" KILL; }
+
+# swlab_stop DIR NODE: SIGTERM charon, wait up to 5 s, then SIGKILL.
+swlab_stop() { swlab_signal "$1" "$2" TERM; }
 
 # swlab_teardown DIR: stop every charon, kill whatever else still runs in the lab's namespaces
 # (they are ours alone), delete the namespaces. Never fails.
