@@ -205,13 +205,16 @@ EOF
 swlab_strongswan_conf() {
   local nodedir=$1 extra=$2 settings=$3 charon_settings=${4:-}
   # kdf must be listed (5.9.8 needs it for KDF_PRF); kernel-libipsec must come before
-  # kernel-netlink, which still provides the kernel-net part (addresses, routes).
+  # kernel-netlink, which still provides the kernel-net part (addresses, routes). With
+  # SWLAB_KERNEL=netlink (with-lab --kernel netlink) kernel-netlink installs the ESP SAs too.
+  local ipsec=kernel-libipsec
+  [[ ${SWLAB_KERNEL:-libipsec} == netlink ]] && ipsec=
   cat <<EOF
 swanctl {
   load = random openssl pem pkcs1 x509
 }
 charon {
-  load = random nonce openssl aes sha1 sha2 hmac gmp xcbc kdf pem pkcs1 x509 kernel-libipsec kernel-netlink socket-default vici $extra
+  load = random nonce openssl aes sha1 sha2 hmac gmp xcbc kdf pem pkcs1 x509 $ipsec kernel-netlink socket-default vici $extra
   install_routes = yes
   retransmit_tries = 3
 $charon_settings

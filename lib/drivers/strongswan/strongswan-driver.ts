@@ -25,6 +25,7 @@ import type { ApplyOptions, ApplyReport, Driver, DriverEnvironment } from '../dr
 import { encodeMessage } from './codec.js';
 import { type PlannedIkeSa, planSync } from './from-model.js';
 import { HaPeer } from './ha-peer.js';
+import { overlayKernelCounters, writeKernelCounters } from './kernel-counters.js';
 import { LAYOUT_VERSION, type Layout } from './protocol.js';
 import { type StrongswanTarget, parseStrongswanUri } from './strongswan-uri.js';
 import { trackerToContext } from './to-model.js';
@@ -118,7 +119,7 @@ export class StrongswanGateway implements Driver {
         await sleep(Math.min(100, this.target.settleMs));
       }
       const nowMs = this.env.nowMs();
-      const { context, skipped } = trackerToContext(peer.tracker, {
+      const { context: announced, skipped } = trackerToContext(peer.tracker, {
         source: this.target.gateway,
         nowMs,
         authentication: (connection) => {
@@ -127,6 +128,7 @@ export class StrongswanGateway implements Driver {
           return { local: map(conn?.localAuth), remote: map(conn?.remoteAuth) };
         },
       });
+      const context = this.withKernelCounters(announced);
       this.lastRead = { rekeyedChildSas: rekeyed, listedIkeSas: listed.length, listedChildSas, skipped };
       this.env.notice?.(`${this.uri}: RESYNC made the gateway rekey ${rekeyed} CHILD SA(s) to announce them (charon never caches CHILD SAs); read ${context.ikeSas.length} IKE SA(s) and ${context.childSas.length / 2} CHILD SA pair(s)`);
       for (const skip of skipped) this.env.notice?.(`${this.uri}: skipped ${skip}`);
@@ -134,6 +136,19 @@ export class StrongswanGateway implements Driver {
     } finally {
       await peer.close();
     }
+  }
+
+  /**
+   * The HA snapshot with its CHILD SAs' live counters from the kernel, when the URI says where
+   * they are (`counters=xfrm`); a CHILD SA the kernel no longer holds keeps HA's zeros, and
+   * the user is told.
+   */
+  private withKernelCounters(context: Context): Context {
+    if (!this.target.counters) return context;
+    const { context: overlaid, missing } = overlayKernelCounters(context, this.target.counters);
+    this.env.notice?.(`${this.uri}: took the sequence counters, replay windows and usage of ${context.childSas.length - missing.length} CHILD SA(s) from the kernel`);
+    for (const child of missing) this.env.notice?.(`${this.uri}: ${describeChildSa(child)} is not in the kernel (rekeyed or deleted since); its counters are HA's zeros`);
+    return overlaid;
   }
 
   async take(select: (context: Context) => Context, deliver: (taken: Context) => Promise<void>): Promise<{ taken: Context; removed: PlannedChange[] }> {
@@ -207,7 +222,7 @@ export class StrongswanGateway implements Driver {
         ...p.children.flatMap((c) => [c.inbound, c.outbound].map((sa) => ({ kind: 'child' as const, action: 'add' as const, description: describeChildSa(sa) }))),
       ]);
       const warnings =
-        context.childSas.length > 0
+        context.childSas.length > 0 && !this.target.counters
           ? [
               `${this.uri}: charon installed the CHILD SAs with sequence counters and replay windows at zero (the HA protocol does not carry them): outbound packets are dropped by the peer as replays until the counter passes what the source sent, unless the CHILD SAs were fresh (get's RESYNC rekeys them) and carried no traffic since`,
             ]
@@ -236,6 +251,7 @@ export class StrongswanGateway implements Driver {
             { hint: 'ipsec-ctx speaks HA versions 3 (strongSwan 5.x, 6.0.0), 4 (6.0.1) and 5 (6.0.2+)' },
           );
         }
+        this.env.notice?.(`${this.uri}: the target speaks HA protocol version ${version} (strongSwan ${config.release})`);
         if (options.dryRun) return { changes, applied: false, warnings };
         const layout: Layout = releaseLayout;
         const send = (type: 'segmentTake' | 'segmentDrop' | 'status', segments: number[]) =>
@@ -278,6 +294,12 @@ export class StrongswanGateway implements Driver {
           }
           await this.verify(vici, plan, 'PASSIVE', checkInterrupted);
           checkInterrupted();
+          // The target installed the CHILD SAs with zero counters; before it takes over (and
+          // before any packet can reach it), they get the source's, jumped forward.
+          if (this.target.counters) {
+            writeKernelCounters(context, this.target.counters, this.env.nowMs());
+            this.env.notice?.(`${this.uri}: set the sequence counters, replay windows and usage of ${context.childSas.length} CHILD SA(s) in the kernel before the target took over`);
+          }
         } catch (error) {
           const left = await this.rollback(peer, layout, plan, vici).catch(() => -1);
           await send('segmentDrop', [0]);

@@ -145,3 +145,17 @@ export function lifetimeCurFromModel(lifetime: ChildSa['lifetime']): KernelLifet
   const { used } = lifetime;
   return { bytes: used.bytes, packets: used.packets, addTime: BigInt(used.addTime), useTime: BigInt(used.useTime ?? 0) };
 }
+
+/**
+ * Usage to install on a target at `nowMs` for an SA captured at `capturedAtMs`. The target's
+ * clock may be behind the source's: an SA that was `captured - t` seconds old at capture is at
+ * least that old now, so add and use times only ever move earlier, and lifetime used stays used.
+ */
+export function usageAtRestore(used: ChildSa['lifetime']['used'], capturedAtMs: number, nowMs: number): ChildSa['lifetime']['used'] {
+  const captured = Math.floor(capturedAtMs / 1000);
+  const now = Math.floor(nowMs / 1000);
+  const notYounger = (t: number) => Math.min(t, now - Math.max(0, captured - t));
+  const aged = { ...used, addTime: notYounger(used.addTime) };
+  if (used.useTime !== undefined) aged.useTime = notYounger(used.useTime);
+  return aged;
+}

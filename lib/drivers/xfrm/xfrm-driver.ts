@@ -24,6 +24,7 @@ import { parseContext } from '../../model/validate.js';
 import { type PlannedChange, planMerge, refuseConflicts } from '../../restore/merge.js';
 import type { ApplyOptions, ApplyReport, Driver, DriverEnvironment } from '../driver.js';
 import { PolicyKeys, type Step, adoptPolicyIndexes, planInstall } from './install-plan.js';
+import { usageAtRestore } from './lifetime.js';
 import { kernelRefused } from './netlink.js';
 import { planRollback } from './rollback.js';
 import { type BatchResult, XfrmSocket } from './socket.js';
@@ -169,15 +170,9 @@ export class XfrmGateway implements Driver {
  * capture (a target clock behind the source's would otherwise give lifetimes back).
  */
 function forKernel(context: Context, existing: Context, nowMs: number, keys: PolicyKeys): Context {
-  const captured = Math.floor(context.provenance.capturedAtMs / 1000);
-  const now = Math.floor(nowMs / 1000);
-  // An SA that was `captured - t` seconds old at capture is at least that old now.
-  const notYounger = (t: number) => Math.min(t, now - Math.max(0, captured - t));
   const childSas = context.childSas.map((child): ChildSa => {
     const { ikeSaId: _ike, ...rest } = child;
-    const used = { ...rest.lifetime.used, addTime: notYounger(rest.lifetime.used.addTime) };
-    if (used.useTime !== undefined) used.useTime = notYounger(used.useTime);
-    return { ...rest, lifetime: { ...rest.lifetime, used } };
+    return { ...rest, lifetime: { ...rest.lifetime, used: usageAtRestore(rest.lifetime.used, context.provenance.capturedAtMs, nowMs) } };
   });
   return { ...context, ikeSas: [], childSas, policies: adoptPolicyIndexes(existing.policies, context.policies, keys) };
 }

@@ -40,7 +40,13 @@ function fixtureContext(index = 0): Context {
 test('strongswan: URIs name the HA address, the bind address and vici', (t) => {
   t.like(parseStrongswanUri('127.0.0.1?bind=127.0.0.2'), { gateway: '127.0.0.1', bind: '127.0.0.2', vici: '/var/run/charon.vici', settleMs: 1000 });
   t.like(parseStrongswanUri('[fd00::1]?bind=fd00::2&vici=/run/x.vici&settle=200&timeout=5000'), { gateway: 'fd00::1', bind: 'fd00::2', vici: '/run/x.vici', settleMs: 200, timeoutMs: 5000 });
-  for (const bad of ['', '127.0.0.1', 'gw.example?bind=127.0.0.2', '127.0.0.1?bind=::1', '127.0.0.1?bind=127.0.0.2&vici=rel', '127.0.0.1?bind=127.0.0.2&port=1', '127.0.0.1?bind=127.0.0.2&settle=x']) {
+  t.is(parseStrongswanUri('127.0.0.1?bind=127.0.0.2').counters, undefined);
+  t.is(parseStrongswanUri('127.0.0.1?bind=127.0.0.2&counters=none').counters, undefined);
+  t.deepEqual(parseStrongswanUri('127.0.0.1?bind=127.0.0.2&counters=xfrm').counters, {});
+  t.deepEqual(parseStrongswanUri('127.0.0.1?bind=127.0.0.2&counters=xfrm:gw-a').counters, { netns: 'gw-a' });
+  const bads = ['', '127.0.0.1', 'gw.example?bind=127.0.0.2', '127.0.0.1?bind=::1', '127.0.0.1?bind=127.0.0.2&vici=rel', '127.0.0.1?bind=127.0.0.2&port=1', '127.0.0.1?bind=127.0.0.2&settle=x'];
+  bads.push('127.0.0.1?bind=127.0.0.2&counters=kernel', '127.0.0.1?bind=127.0.0.2&counters=xfrm:', '127.0.0.1?bind=127.0.0.2&counters=xfrm:../x');
+  for (const bad of bads) {
     t.throws(() => parseStrongswanUri(bad), { code: 'usage.bad_uri' }, bad);
   }
 });

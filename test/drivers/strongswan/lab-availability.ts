@@ -5,7 +5,7 @@
  * message; in CI (CI=true) it is a failure.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,26 +26,40 @@ export const missing =
         ? 'strongSwan with the ha plugin is not installed'
         : undefined;
 
+/** Why charons with the kernel's own ESP cannot run here (they need the user-mode-Linux lab). */
+export const umlMissing = missing ?? (existsSync(process.env['LAB_KERNEL'] ?? '/usr/bin/linux.uml') ? undefined : 'the user-mode-Linux lab is not installed (sudo lab/install-deps)');
+
+export interface LabScenarioOptions {
+  /** Run with-lab inside the user-mode-Linux lab (lab/run), whose kernel has ESP. */
+  uml?: { timeoutSeconds: number; mem: string };
+}
+
 /**
  * Runs `lab/strongswan/with-lab FLAGS -- node dist/test/drivers/strongswan/SCENARIO.js OUT ARGS`
  * as root, in a fresh output directory removed after the test, and returns that directory.
- * On failure the lab's output is logged and the error says with-lab's status.
+ * With `uml`, with-lab runs inside `lab/run`, and OUT is under lab/.out/ in the repo (the one
+ * directory the guest shares with the host). On failure the lab's output is logged and the
+ * error says the exit status.
  */
 export async function runLabScenario(
   t: { log: (...values: unknown[]) => void; teardown: (fn: () => void) => void },
   flags: readonly string[],
   scenario: string,
   args: readonly string[] = [],
+  options: LabScenarioOptions = {},
 ): Promise<string> {
-  const out = mkdtempSync(join(tmpdir(), `ipsec-ctx-${scenario}-`));
+  const { uml } = options;
+  if (uml) mkdirSync(join(root, 'lab', '.out'), { recursive: true });
+  const out = mkdtempSync(uml ? join(root, 'lab', '.out', `${scenario}-`) : join(tmpdir(), `ipsec-ctx-${scenario}-`));
   t.teardown(() => rmSync(out, { recursive: true, force: true }));
   const started = Date.now();
-  const [command, ...prefix] = [...(sudo ?? []), 'lab/strongswan/with-lab'];
+  const umlPrefix = uml ? ['lab/run', '--timeout', String(uml.timeoutSeconds), '--mem', uml.mem, '--'] : [];
+  const [command, ...prefix] = [...(sudo ?? []), ...umlPrefix, 'lab/strongswan/with-lab'];
   const script = `dist/test/drivers/strongswan/${scenario}.js`;
-  await promisify(execFile)(command as string, [...prefix, ...flags, '--', process.execPath, script, out, ...args], { cwd: root }).catch(
+  await promisify(execFile)(command as string, [...prefix, ...flags, '--', process.execPath, script, out, ...args], { cwd: root, maxBuffer: 16 << 20 }).catch(
     (error: { stdout?: string; stderr?: string; code?: number }) => {
       t.log(error.stdout ?? '', error.stderr ?? '');
-      throw new Error(`with-lab exited with status ${error.code}`);
+      throw new Error(`${uml ? 'lab/run' : 'with-lab'} exited with status ${error.code}`);
     },
   );
   t.log(`lab run: ${((Date.now() - started) / 1000).toFixed(1)} s`);
