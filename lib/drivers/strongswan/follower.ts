@@ -12,6 +12,10 @@
  * at its next IKE rekey, a CHILD SA at its next CHILD rekey (charon caches neither CHILD SAs
  * nor, for a peer that joins late, IKE_ADDs it has not been asked to resend).
  *
+ * With `counters=xfrm` (a charon with kernel-netlink on the same host) each snapshot carries
+ * the CHILD SAs' live counters from the kernel, and a new snapshot is written every `everyMs`
+ * while there are CHILD SAs, since their counters change with every packet.
+ *
  * When the gateway falls silent (no heartbeat for 3 s: it died, or the link did), the
  * snapshot keeps the last state: that is the state to fail over with.
  */
@@ -21,6 +25,7 @@ import { encodeMessage } from './codec.js';
 import { HaPeer } from './ha-peer.js';
 import { LAYOUT_VERSION } from './protocol.js';
 import type { StrongswanTarget } from './strongswan-uri.js';
+import { overlayKernelCounters } from './kernel-counters.js';
 import { trackerToContext } from './to-model.js';
 import { type DaemonConfig, ViciClient, daemonConfig, listSas } from './vici.js';
 import { layoutForRelease } from './version.js';
@@ -118,6 +123,28 @@ export async function followGateway(target: StrongswanTarget, options: FollowOpt
   let silent = false;
   let versionChecked = false;
   let missingConfig = false;
+  let childSaPairs = 0;
+  let countersProblem = '';
+
+  /**
+   * With `counters=xfrm`: the CHILD SAs' live counters from the kernel. A failure or a CHILD SA
+   * the kernel lacks leaves HA's zeros, said once per new situation, never fatal: the snapshot
+   * is still the best state to fail over with.
+   */
+  const withKernelCounters = (context: Context): Context => {
+    let problem = '';
+    let result = context;
+    try {
+      const overlay = overlayKernelCounters(context, target.counters!);
+      result = overlay.context;
+      if (overlay.missing.length > 0) problem = `${overlay.missing.length} CHILD SA(s) are not in the kernel; their counters are HA's zeros`;
+    } catch (error) {
+      problem = `the kernel's counters could not be read (${error instanceof Error ? error.message : String(error)}); the snapshot has HA's zeros`;
+    }
+    if (problem !== countersProblem && problem !== '') notice(`${target.uri}: warning: ${problem}`);
+    countersProblem = problem;
+    return result;
+  };
 
   const build = (): { context: Context; skipped: string[] } =>
     trackerToContext(peer.tracker, {
@@ -144,6 +171,7 @@ export async function followGateway(target: StrongswanTarget, options: FollowOpt
         // vici is gone (the gateway died?): keep what is known.
       }
     }
+    if (target.counters && built.context.childSas.length > 0) built = { ...built, context: withKernelCounters(built.context) };
     const info: SnapshotInfo = {
       sequence: ++sequence,
       ikeSas: built.context.ikeSas.length,
@@ -152,6 +180,7 @@ export async function followGateway(target: StrongswanTarget, options: FollowOpt
       reason,
     };
     await options.snapshot(built.context, info);
+    childSaPairs = info.childSaPairs;
     lastWriteMs = nowMs();
     const counts = `${info.ikeSas} IKE SA(s), ${info.childSaPairs} CHILD SA pair(s)${info.skipped.length ? `, ${info.skipped.length} not yet established` : ''}`;
     if (counts !== lastCounts || reason === 'final') notice(`snapshot ${info.sequence}: ${counts}`);
@@ -224,6 +253,15 @@ export async function followGateway(target: StrongswanTarget, options: FollowOpt
       notice(`${target.uri}: no HA heartbeat from the gateway for ${Math.round(silenceMs / 1000)} s: keeping the last snapshot (${lastCounts || 'empty'})`);
     }
   }, Math.min(1000, silenceMs));
+  // With counters=xfrm, the CHILD SAs' counters move with every packet, unseen by HA: a fresh
+  // snapshot of them every everyMs (charon's own heartbeat is not regular enough to drive it).
+  const counters = target.counters
+    ? setInterval(() => {
+        if (childSaPairs === 0) return;
+        dirty = true;
+        schedule();
+      }, options.everyMs)
+    : undefined;
   const refresh = setInterval(() => {
     dirty = true;
     if (!closing && !timer && !writing) flush('refresh');
@@ -259,6 +297,7 @@ export async function followGateway(target: StrongswanTarget, options: FollowOpt
     options.signal.removeEventListener('abort', onAbort);
     clearInterval(watchdog);
     clearInterval(refresh);
+    clearInterval(counters);
     clearTimeout(timer);
     while (writing) await writing.catch(() => undefined);
     await peer.close();

@@ -6,24 +6,30 @@
  * the user-mode-Linux lab (the host kernel has no ESP), inside namespace gw of
  *
  *   lab/run --mem 1G -- lab/strongswan/with-lab --kernel netlink --with-b --no-start -- \
- *     node dist/test/drivers/strongswan/kernel-counters-scenario.js OUTDIR
+ *     node dist/test/drivers/strongswan/kernel-counters-scenario.js OUTDIR [get|follow]
  *
- * Steps: start A, B and the client; the client connects to A; a ping stream starts (every
- * 50 ms); `get` on A (the RESYNC rekeys the CHILD SA, the stream goes on over the new one);
- * A sends for another second, then fails (charon SIGKILLed and its link down; its kernel SAs
- * stay and show A's last counters); `put` on B; B's kernel counters are read before any
- * packet can reach B; A's address moves to B; the stream goes on for 3 s more.
+ * Steps: start A, B and the client (with `follow`, `ipsec-ctx follow` on A too, writing a
+ * snapshot at most every 250 ms); the client connects to A; a ping stream starts (every
+ * 50 ms); with `get`, `ipsec-ctx get` on A (the RESYNC rekeys the CHILD SA, the stream goes on
+ * over the new one); A carries on for a while, then fails (charon SIGKILLed and its link down;
+ * its kernel SAs stay and show A's last counters); `put` of the blob (get's, or follow's last
+ * snapshot) on B; B's kernel counters are read before any packet can reach B; A's address
+ * moves to B; the stream goes on for 3 s more.
  *
  * Writes OUTDIR/result.json (what kernel-lab.test.ts asserts) and the listings behind it.
  */
 import { spawn } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ipsecCtx, run, scenarioSetup, sleep } from './scenario-kit.js';
+import { cli, ipsecCtx, run, scenarioSetup, sleep } from './scenario-kit.js';
 
-const { out, dir, gwbNs, timeline, mark, step, pingOk, logOf, uri } = scenarioSetup('kernel-counters-scenario.js OUTDIR');
+const { out, dir, gwbNs, timeline, mark, step, pingOk, logOf, uri } = scenarioSetup('kernel-counters-scenario.js OUTDIR [get|follow]');
 const result: Record<string, unknown> = {};
 let stream: ReturnType<typeof spawn> | undefined;
+let follower: ReturnType<typeof spawn> | undefined;
+let followOutput = '';
+const variant = process.argv[3] ?? 'get';
+if (variant !== 'get' && variant !== 'follow') throw new Error(`unknown variant ${variant}: get or follow`);
 const clNs = readFileSync(join(dir, 'cl', 'netns'), 'utf8').trim();
 const gwNs = readFileSync(join(dir, 'gw', 'netns'), 'utf8').trim();
 
@@ -86,14 +92,29 @@ try {
   await step('start', 'cl');
   await sleep(2600); // each gateway takes all HA segments after its 2.1 s heartbeat timeout
   mark('gateways up');
-  await step('initiate');
-  result['pingBefore'] = await pingOk(); // also loads the GCM modules of the fresh kernel
-  mark('tunnel up');
-
   for (const name of ['a', 'b']) ipsecCtx(['keygen', '-o', join(out, `${name}.key`)]);
   const pub = (name: string) => ipsecCtx(['keygen', '-y', join(out, `${name}.key`)]).stdout.trim();
   const pubB = pub('b');
   const pubA = pub('a');
+  const blob = join(out, 'ctx.blob');
+
+  if (variant === 'follow') {
+    // The standby starts with the gateway, so it sees the IKE and CHILD SAs as they are made.
+    follower = spawn(process.execPath, [cli, 'follow', '--from', `${uri('gw')}&counters=xfrm`, '-i', join(out, 'a.key'), '-r', pubB, '-o', blob, '--every', '250ms', '--label', 'gw-a'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    follower.stderr!.on('data', (chunk: Buffer) => (followOutput += chunk.toString()));
+    // Bound and listening once it says so (node starts slowly in the lab).
+    for (let waited = 0; !followOutput.includes('snapshot 1:'); waited += 100) {
+      if (waited > 60_000 || follower.exitCode !== null) throw new Error(`follow did not start: ${followOutput}`);
+      await sleep(100);
+    }
+    mark('follow started');
+  }
+
+  await step('initiate');
+  result['pingBefore'] = await pingOk(); // also loads the GCM modules of the fresh kernel
+  mark('tunnel up');
 
   // A ping stream from the client's virtual IP through the tunnel, every 50 ms, until stopped.
   stream = spawn('ip', ['netns', 'exec', clNs, 'ping', '-n', '-i', '0.05', '-W', '1', '-I', await clientVip(), '10.10.1.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -102,25 +123,35 @@ try {
   await sleep(1000);
   mark('stream started');
 
-  const get = ipsecCtx(['get', '--from', `${uri('gw')}&counters=xfrm`, '-i', join(out, 'a.key'), '-r', pubB, '-o', join(out, 'ctx.blob'), '--label', 'gw-a']);
-  mark(`get exit ${get.status}`);
-  result['get'] = get;
-  if (get.status !== 0) throw new Error(`get failed: ${get.stderr}`);
-  const inspect = ipsecCtx(['inspect', '--json', '-i', join(out, 'b.key'), '--trust', pubA, join(out, 'ctx.blob')]);
-  if (inspect.status !== 0) throw new Error(`inspect failed: ${inspect.stderr}`);
-  const { context } = JSON.parse(inspect.stdout) as { context: { childSas: { spi: string; direction: string; sequence: { outbound: number | string; inbound: number | string; bitmap: string } }[] } };
-  result['blobChildSas'] = context.childSas.map((c) => ({ spi: c.spi, direction: c.direction, outbound: String(c.sequence.outbound), inbound: String(c.sequence.inbound), bitmap: c.sequence.bitmap }));
+  if (variant === 'get') {
+    const get = ipsecCtx(['get', '--from', `${uri('gw')}&counters=xfrm`, '-i', join(out, 'a.key'), '-r', pubB, '-o', blob, '--label', 'gw-a']);
+    mark(`get exit ${get.status}`);
+    result['get'] = get;
+    if (get.status !== 0) throw new Error(`get failed: ${get.stderr}`);
+  }
 
-  // A carries on for a second, then fails as a host does: charon is gone and its link down
+  // A carries on for a while, then fails as a host does: charon is gone and its link down
   // (a SIGKILLed charon alone leaves its SAs in the kernel, which would go on forwarding).
   // The kernel keeps the SAs, with the last counters A used.
-  await sleep(1000);
+  await sleep(variant === 'follow' ? 3000 : 1000);
   await step('kill', 'gw');
   await run('ip', ['-n', gwNs, 'link', 'set', 'vgw', 'down']);
   mark('A failed');
   result['aFinal'] = await kernelSas(gwNs);
+  if (follower) {
+    const exited = new Promise<number | null>((resolve) => follower!.once('exit', resolve));
+    follower.kill('SIGTERM');
+    result['follow'] = { status: await exited, stderr: followOutput };
+    follower = undefined;
+    mark('follow stopped');
+  }
 
-  const put = ipsecCtx(['put', '--to', `${uri('gwb')}&counters=xfrm`, '-i', join(out, 'b.key'), '--trust', pubA, '--state-dir', join(out, 'state'), join(out, 'ctx.blob')], gwbNs);
+  const inspect = ipsecCtx(['inspect', '--json', '-i', join(out, 'b.key'), '--trust', pubA, blob]);
+  if (inspect.status !== 0) throw new Error(`inspect failed: ${inspect.stderr}`);
+  const { context } = JSON.parse(inspect.stdout) as { context: { childSas: { spi: string; direction: string; sequence: { outbound: number | string; inbound: number | string; bitmap: string } }[] } };
+  result['blobChildSas'] = context.childSas.map((c) => ({ spi: c.spi, direction: c.direction, outbound: String(c.sequence.outbound), inbound: String(c.sequence.inbound), bitmap: c.sequence.bitmap }));
+
+  const put = ipsecCtx(['put', '--to', `${uri('gwb')}&counters=xfrm`, '-i', join(out, 'b.key'), '--trust', pubA, '--state-dir', join(out, 'state'), blob], gwbNs);
   mark(`put exit ${put.status}`);
   result['put'] = put;
   if (put.status !== 0) throw new Error(`put failed: ${put.stderr}`);
@@ -152,6 +183,7 @@ try {
   result['error'] = error instanceof Error ? error.message : String(error);
 } finally {
   stream?.kill('SIGKILL');
+  follower?.kill('SIGKILL');
   result['timeline'] = timeline;
   writeFileSync(join(out, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
   for (const node of ['gw', 'gwb', 'cl']) {
