@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { Random } from '../crypto/random.js';
+import type { CatchInterrupts } from '../util/interruption.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 
 export interface Io {
@@ -17,6 +18,8 @@ export interface Io {
   cwd: string;
   nowMs(): number;
   random: Random;
+  /** SIGINT/SIGTERM as an AbortSignal, for the commands that stop cleanly on them (follow, put). */
+  catchInterrupts: CatchInterrupts;
 }
 
 async function readAll(stream: AsyncIterable<Uint8Array | string>): Promise<Uint8Array> {

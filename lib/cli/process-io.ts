@@ -1,5 +1,6 @@
 /** The real process as an Io. */
 import { systemRandom } from '../crypto/random.js';
+import { catchProcessInterrupts } from '../util/interruption.js';
 import type { Io } from './io.js';
 
 export function processIo(): Io {
@@ -16,5 +17,6 @@ export function processIo(): Io {
     cwd: process.cwd(),
     nowMs: () => Date.now(),
     random: systemRandom,
+    catchInterrupts: catchProcessInterrupts,
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { Context } from '../model/context.js';
 import type { PlannedChange } from '../restore/merge.js';
+import type { CatchInterrupts } from '../util/interruption.js';
 
 export interface ApplyOptions {
   /** Overwrite records with the same identity and different keys instead of refusing. */
@@ -44,4 +45,9 @@ export interface DriverEnvironment {
   cwd: string;
   /** Reports a side effect or a skipped record on the user's diagnostics channel (stderr). */
   notice?: (text: string) => void;
+  /**
+   * For a driver whose apply can stop half way and roll back (strongswan:): SIGINT/SIGTERM as
+   * an AbortSignal instead of the end of the process. Without it, signals keep their default.
+   */
+  catchInterrupts?: CatchInterrupts;
 }

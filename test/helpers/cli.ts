@@ -2,6 +2,7 @@
 import { main } from '../../lib/cli/main.js';
 import type { Io } from '../../lib/cli/io.js';
 import { seededRandom } from '../../lib/crypto/random.js';
+import { manualInterrupts } from '../../lib/util/interruption.js';
 
 export interface RunOptions {
   cwd: string;
@@ -11,6 +12,8 @@ export interface RunOptions {
   nowMs?: number;
   seed?: string;
   env?: NodeJS.ProcessEnv;
+  /** Aborting it is what SIGINT/SIGTERM are to the real process (for follow and put). */
+  interrupt?: AbortController;
 }
 
 export interface RunResult {
@@ -44,6 +47,7 @@ export async function run(argv: string[], options: RunOptions): Promise<RunResul
     cwd: options.cwd,
     nowMs: () => options.nowMs ?? NOW_MS,
     random: seededRandom(options.seed ?? `cli ${argv.join(' ')}`),
+    catchInterrupts: manualInterrupts(options.interrupt ?? new AbortController()),
   };
   const code = await main(argv, io);
   const out = Buffer.concat(stdout);

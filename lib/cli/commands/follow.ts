@@ -1,8 +1,8 @@
 /**
  * `ipsec-ctx follow`: act as a gateway charon's passive HA standby and keep an always-current
  * sealed snapshot of its IKE and CHILD SAs in a file, for `put` to read (docs/strongswan.md).
- * Runs until SIGINT or SIGTERM (or, in-process, until `io.signal` aborts), then writes a last
- * snapshot if something changed and returns normally.
+ * Runs until SIGINT or SIGTERM (`io.catchInterrupts`; in-process tests abort it themselves),
+ * then writes a last snapshot if something changed and returns normally.
  */
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -13,11 +13,6 @@ import type { Io } from '../io.js';
 import { say, warn } from '../io.js';
 import { collect, gatherKeys, parseDuration, requireIdentityPath } from '../options.js';
 import { writeFileAtomic } from '../../util/atomic-file.js';
-
-/** An Io that may carry a stop signal (tests); without one, SIGINT and SIGTERM stop `follow`. */
-export interface FollowIo extends Io {
-  signal?: AbortSignal;
-}
 
 interface FollowOptions {
   from: string;
@@ -40,7 +35,7 @@ function parseInterval(text: string): number {
   return value;
 }
 
-export function makeFollowCommand(io: FollowIo): Command {
+export function makeFollowCommand(io: Io): Command {
   return new Command('follow')
     .description("act as a strongSwan gateway's HA standby and keep a sealed snapshot of its SAs current in a file")
     .requiredOption('--from <uri>', 'gateway to follow: strongswan:HA_ADDRESS?bind=LOCAL_ADDRESS')
@@ -78,17 +73,10 @@ Examples:
       const [{ parseStrongswanUri }, { followGateway }] = await Promise.all([import('../../drivers/strongswan/strongswan-uri.js'), import('../../drivers/strongswan/follower.js')]);
       const target = parseStrongswanUri(options.from.slice('strongswan:'.length));
 
-      let signal = io.signal;
-      const controller = new AbortController();
-      const onSignal = () => controller.abort();
-      if (!signal) {
-        process.once('SIGINT', onSignal);
-        process.once('SIGTERM', onSignal);
-        signal = controller.signal;
-      }
+      const interruption = io.catchInterrupts();
       try {
         const report = await followGateway(target, {
-          signal,
+          signal: interruption.signal,
           everyMs: options.every,
           refreshMs: Math.max(options.every, Math.floor(options.expires / 2)),
           resync: options.resync === true,
@@ -104,8 +92,7 @@ Examples:
         });
         say(io, `stopped following ${target.uri}: wrote ${report.snapshots} snapshot(s) to ${options.output} from ${report.received} HA datagram(s)${report.rejected ? `, dropped ${report.rejected} from elsewhere` : ''}`);
       } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
+        interruption.release();
       }
     });
 }

@@ -73,7 +73,7 @@ Examples:
         say(io, `sealed ${countsText(context)} from ${options.from} for ${recipients.length} recipient(s)`);
       };
 
-      const driver = await openDriver(options.from, { nowMs: io.nowMs, cwd: io.cwd, notice: (text) => say(io, text) });
+      const driver = await openDriver(options.from, { nowMs: io.nowMs, cwd: io.cwd, notice: (text) => say(io, text), catchInterrupts: io.catchInterrupts });
       if (options.move) {
         const { removed } = await driver.take(select, deliver);
         say(io, `moved: took ${removed.length} record(s) out of service on ${options.from}`);

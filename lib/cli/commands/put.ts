@@ -59,7 +59,7 @@ Examples:
       }
       const trust: Trust = options.trustAnySigner ? { any: true } : { signers: trustedKeys };
       const identity = readIdentityFile(resolve(io.cwd, requireIdentityPath(options.identity, 'to open the blob')));
-      const driver = await openDriver(options.to, { nowMs: io.nowMs, cwd: io.cwd, notice: (text) => say(io, text) });
+      const driver = await openDriver(options.to, { nowMs: io.nowMs, cwd: io.cwd, notice: (text) => say(io, text), catchInterrupts: io.catchInterrupts });
 
       const parsed = parseBlob(await readInput(io, file));
       verifyBlob(parsed, trust);

@@ -21,6 +21,7 @@ import { GatewayError } from '../../errors.js';
 import type { Context } from '../../model/context.js';
 import { describeChildSa, describeIkeSa } from '../../model/describe.js';
 import type { PlannedChange } from '../../restore/merge.js';
+import type { Interruption } from '../../util/interruption.js';
 import type { ApplyOptions, ApplyReport, Driver, DriverEnvironment } from '../driver.js';
 import { encodeMessage } from './codec.js';
 import { type PlannedIkeSa, planSync } from './from-model.js';
@@ -127,6 +128,8 @@ export class StrongswanGateway implements Driver {
           const map = (cls: string | undefined) => AUTH_CLASSES[cls ?? 'any'] ?? 'pubkey';
           return { local: map(conn?.localAuth), remote: map(conn?.remoteAuth) };
         },
+        // After an IKE rekey charon's RESYNC has no virtual IPs for the SA; vici lists them.
+        remoteVirtualIps: (sa) => listed.find((l) => l.spis === sa.key)?.remoteVips,
       });
       const context = this.withKernelCounters(announced);
       this.lastRead = { rekeyedChildSas: rekeyed, listedIkeSas: listed.length, listedChildSas, skipped };
@@ -240,8 +243,8 @@ export class StrongswanGateway implements Driver {
         },
       });
       let heartbeat: NodeJS.Timeout | undefined;
-      let interrupted: NodeJS.Signals | undefined;
-      let removeSignalHandlers = () => undefined as void;
+      let interruption: Interruption | undefined;
+      const interrupted = () => (interruption?.signal.aborted ? String(interruption.signal.reason) : undefined);
       try {
         await peer.until(() => version !== undefined, Math.min(this.target.timeoutMs, 5000), 'HA heartbeat (is the ha plugin loaded, with remote = the bind address?)');
         if (!(SUPPORTED_VERSIONS as readonly number[]).includes(version!) || version !== LAYOUT_VERSION[releaseLayout]) {
@@ -260,19 +263,12 @@ export class StrongswanGateway implements Driver {
         // From here until the hand-back, SIGINT/SIGTERM do not end the process half way: they
         // make the sync stop and roll back (only SIGKILL or a crash leaves a partial state,
         // docs/strongswan.md "An interrupted put").
-        const onSignal = (signal: NodeJS.Signals) => {
-          interrupted ??= signal;
-        };
-        process.on('SIGINT', onSignal);
-        process.on('SIGTERM', onSignal);
-        removeSignalHandlers = () => {
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
-        };
+        interruption = this.env.catchInterrupts?.();
         const total = plan.reduce((n, item) => n + item.messages.length, 0);
         let sent = 0;
         const checkInterrupted = () => {
-          if (interrupted) throw new GatewayError('strongswan.interrupted', `interrupted by ${interrupted} after ${sent} of ${total} HA sync message(s)`);
+          const by = interrupted();
+          if (by) throw new GatewayError('strongswan.interrupted', `interrupted by ${by} after ${sent} of ${total} HA sync message(s)`);
         };
 
         // 5. Take the target's segments away, so synced SAs stay PASSIVE until handed back
@@ -326,10 +322,11 @@ export class StrongswanGateway implements Driver {
         } catch (error) {
           warnings.push(`${this.uri}: synced, but not every IKE SA became ESTABLISHED: ${error instanceof Error ? error.message : String(error)}`);
         }
-        if (interrupted) warnings.push(`${this.uri}: ${interrupted} arrived while the target was taking over; the put was completed first`);
+        const lateSignal = interrupted();
+        if (lateSignal) warnings.push(`${this.uri}: ${lateSignal} arrived while the target was taking over; the put was completed first`);
         return { changes, applied: true, warnings };
       } finally {
-        removeSignalHandlers();
+        interruption?.release();
         if (heartbeat) clearInterval(heartbeat);
         await peer.close();
       }

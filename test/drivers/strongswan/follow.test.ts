@@ -11,7 +11,8 @@ import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type FollowIo } from '../../../lib/cli/commands/follow.js';
+import type { Io } from '../../../lib/cli/io.js';
+import { manualInterrupts } from '../../../lib/util/interruption.js';
 import { main } from '../../../lib/cli/main.js';
 import { readIdentityFile } from '../../../lib/crypto/key-files.js';
 import { encodePublicKey } from '../../../lib/crypto/key-text.js';
@@ -52,7 +53,7 @@ async function setup(t: { teardown: (f: () => void | Promise<void>) => void }) {
   const send = (bytes: Uint8Array, from = ha) => new Promise<void>((resolve, reject) => from.send(bytes, 4510, bind, (e) => (e ? reject(e) : resolve())));
 
   let stderr = '';
-  const io = (signal?: AbortSignal): FollowIo => ({
+  const io = (interrupt = new AbortController()): Io => ({
     stdin: Object.assign((async function* () {})(), { isTTY: false }),
     stdout: { write: () => true, isTTY: false },
     stderr: { write: (chunk: string) => (stderr += chunk) },
@@ -60,7 +61,7 @@ async function setup(t: { teardown: (f: () => void | Promise<void>) => void }) {
     cwd: dir,
     nowMs: Date.now,
     random: seededRandom(`follow ${n}`),
-    ...(signal ? { signal } : {}),
+    catchInterrupts: manualInterrupts(interrupt),
   });
   await main(['keygen', '-o', join(dir, 'a.key')], io());
   const identity = readIdentityFile(join(dir, 'a.key'));
@@ -72,7 +73,7 @@ async function setup(t: { teardown: (f: () => void | Promise<void>) => void }) {
   t.teardown(() => controller.abort());
   const uri = `strongswan:${gateway}?bind=${bind}&vici=${vici}`;
   const start = (extra: string[] = []) =>
-    main(['follow', '--from', uri, '-i', join(dir, 'a.key'), '-r', encodePublicKey(identity.publicKey), '-o', 'snap.blob', '--every', '50ms', ...extra], io(controller.signal));
+    main(['follow', '--from', uri, '-i', join(dir, 'a.key'), '-r', encodePublicKey(identity.publicKey), '-o', 'snap.blob', '--every', '50ms', ...extra], io(controller));
   return { dir, send, other, received, open, controller, start, stderr: () => stderr };
 }
 
@@ -144,7 +145,7 @@ test('strongswan: follow --resync sends one RESYNC; other URIs and stdout are re
   t.regex(f.stderr(), /sent RESYNC/);
 
   let stderr = '';
-  const io: FollowIo = {
+  const io: Io = {
     stdin: Object.assign((async function* () {})(), { isTTY: false }),
     stdout: { write: () => true },
     stderr: { write: (chunk: string) => (stderr += chunk) },
@@ -152,6 +153,7 @@ test('strongswan: follow --resync sends one RESYNC; other URIs and stdout are re
     cwd: f.dir,
     nowMs: Date.now,
     random: seededRandom('x'),
+    catchInterrupts: manualInterrupts(new AbortController()),
   };
   const pub = encodePublicKey(readIdentityFile(join(f.dir, 'a.key')).publicKey);
   t.is(await main(['follow', '--from', 'file:gw.json', '-i', join(f.dir, 'a.key'), '-r', pub, '-o', 'x'], io), 2);
