@@ -263,7 +263,7 @@ swlab_start() {
   rm -f "$nodedir/run/charon.vici"
   ip netns exec "$ns" unshare --mount --propagation private \
     sh -c 'mount --bind "$1/run" /run && exec env STRONGSWAN_CONF="$1/strongswan.conf" "$2"' \
-    sh "$nodedir" "$SWLAB_CHARON" </dev/null >>"$nodedir/charon.stdout" 2>&1 &
+    sh "$nodedir" "$(swlab_prefix "$nodedir" "$SWLAB_CHARON" libexec/ipsec/charon)" </dev/null >>"$nodedir/charon.stdout" 2>&1 &
   pid=$!
   echo "$pid" >"$nodedir/charon.pid"
   for ((i = 0; i < 200; i++)); do
@@ -279,7 +279,33 @@ swlab_start() {
 swlab_swanctl() {
   local nodedir=$1/$2
   shift 2
-  STRONGSWAN_CONF=$nodedir/strongswan.conf swanctl "$@" --uri "unix://$nodedir/run/charon.vici"
+  STRONGSWAN_CONF=$nodedir/strongswan.conf "$(swlab_prefix "$nodedir" swanctl sbin/swanctl)" "$@" --uri "unix://$nodedir/run/charon.vici"
+}
+
+# swlab_prefix NODEDIR DEFAULT PATH: DEFAULT (Debian's), or PREFIX/PATH when the node runs the
+# strongSwan installed under PREFIX (swlab_use_prefix).
+swlab_prefix() {
+  if [[ -f $1/charon-prefix ]]; then echo "$(<"$1/charon-prefix")/$3"; else echo "$2"; fi
+}
+
+# swlab_use_prefix DIR NODE PREFIX: NODE runs PREFIX/libexec/ipsec/charon and PREFIX/sbin/swanctl
+# (e.g. lab/strongswan/build-charon6's 6.0.1) instead of Debian's. Its strongswan.conf keeps
+# only the plugins that PREFIX has (a minimal build lacks aes, sha2, pem, x509 and others, which
+# openssl covers). Call after swlab_setup, before the node starts.
+swlab_use_prefix() {
+  local nodedir=$1/$2 prefix=$3 line name kept
+  echo "$prefix" >"$nodedir/charon-prefix"
+  while IFS= read -r line; do
+    if [[ $line =~ ^(\ *load\ =\ )(.*)$ ]]; then
+      kept=
+      for name in ${BASH_REMATCH[2]}; do
+        [[ -e $prefix/lib/ipsec/plugins/libstrongswan-$name.so ]] && kept+=" $name"
+      done
+      line=${BASH_REMATCH[1]}${kept# }
+    fi
+    printf '%s\n' "$line"
+  done <"$nodedir/strongswan.conf" >"$nodedir/strongswan.conf.new"
+  mv "$nodedir/strongswan.conf.new" "$nodedir/strongswan.conf"
 }
 
 # swlab_signal DIR NODE SIGNAL: send SIGNAL to charon, wait up to 5 s for it to go, then

@@ -34,6 +34,11 @@ export interface ModelOptions {
   authentication: (connection: string, sa: TrackedIkeSa) => { local: Auth; remote: Auth };
   /** Inbound anti-replay window of the gateway's CHILD SAs (charon.replay_window, default 32). */
   replayWindow?: number;
+  /**
+   * The peer's virtual IPs where HA did not say them (e.g. from vici): charon syncs them once,
+   * after IKE_AUTH, and its RESYNC cache drops that message with the SA an IKE rekey replaces.
+   */
+  remoteVirtualIps?: (sa: TrackedIkeSa) => string[] | undefined;
 }
 
 export interface ModelResult {
@@ -88,6 +93,7 @@ function ikeToModel(sa: TrackedIkeSa, id: string, children: ChildSa[], options: 
   const local = sa.localAddr as NonNullable<TrackedIkeSa['localAddr']>;
   const remote = sa.remoteAddr as NonNullable<TrackedIkeSa['remoteAddr']>;
   const connection = sa.configName as string;
+  const vips = sa.remoteVips.length > 0 ? sa.remoteVips.map((vip) => vip.address) : (options.remoteVirtualIps?.(sa) ?? []);
   return {
     id,
     ikeVersion: 2,
@@ -120,7 +126,7 @@ function ikeToModel(sa: TrackedIkeSa, id: string, children: ChildSa[], options: 
     times: { established: seconds(sa.updatedAtMs as number) },
     childSaIds: children.map((c) => c.id),
     ...(sa.remoteEapId ? { remoteEapIdentity: formatIdentity(sa.remoteEapId) } : {}),
-    ...(sa.remoteVips.length > 0 ? { remoteVirtualIps: sa.remoteVips.map((vip) => vip.address) } : {}),
+    ...(vips.length > 0 ? { remoteVirtualIps: vips } : {}),
     ...(sa.notDerivable === undefined
       ? {
           derivation: {

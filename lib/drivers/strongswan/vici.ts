@@ -300,6 +300,8 @@ export interface ListedIkeSa {
   state: string;
   /** SPIi | SPIr in hex. */
   spis: string;
+  /** The peer's virtual IPs (`remote-vips`). */
+  remoteVips: string[];
   children: ListedChildSa[];
 }
 
@@ -335,7 +337,9 @@ export async function listSas(vici: ViciClient): Promise<ListedIkeSa[]> {
         const child = section(c);
         return { name: text(child['name']), state: text(child['state']), spiIn: text(child['spi-in']), spiOut: text(child['spi-out']) };
       });
-      out.push({ connection, state: text(ike['state']), spis: `${text(ike['initiator-spi'])}${text(ike['responder-spi'])}`, children });
+      const vips = ike['remote-vips'];
+      const remoteVips = Array.isArray(vips) ? vips.filter((v): v is string => typeof v === 'string') : [];
+      out.push({ connection, state: text(ike['state']), spis: `${text(ike['initiator-spi'])}${text(ike['responder-spi'])}`, remoteVips, children });
     }
   }
   return out;

@@ -9,15 +9,20 @@ import { SCENARIOS, listedSpis } from './scenarios.js';
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const auth = () => ({ local: 'psk' as const, remote: 'psk' as const });
 
-/** Replays a capture up to the moment its list-sas.txt and context.json were taken (before the disconnect). */
-function replayToSnapshot(datagrams: { atMs: number; bytes: Uint8Array }[]): HaTracker {
-  let clock = 0;
-  const tracker = new HaTracker(() => clock);
+/** A capture's datagrams up to the moment its list-sas.txt and context.json were taken (before the disconnect). */
+function replayCut<T extends { bytes: Uint8Array }>(datagrams: T[]): T[] {
   // The snapshot was taken before the client's disconnect: its DELETE request (a MID) and the IKE_DELETE.
   const types = datagrams.map((d) => decodeMessage(d.bytes).type);
   let end = types.lastIndexOf('ikeDelete');
   while (end > 0 && (types[end - 1] === 'ikeMidResponder' || types[end - 1] === 'status')) end--;
-  for (const { atMs, bytes } of datagrams.slice(0, end)) {
+  return datagrams.slice(0, end);
+}
+
+/** Replays a capture up to the moment its list-sas.txt and context.json were taken. */
+function replayToSnapshot(datagrams: { atMs: number; bytes: Uint8Array }[]): HaTracker {
+  let clock = 0;
+  const tracker = new HaTracker(() => clock);
+  for (const { atMs, bytes } of replayCut(datagrams)) {
     clock = 1_795_000_000_000 + atMs;
     tracker.apply(decodeMessage(bytes));
   }
@@ -98,4 +103,34 @@ test('the model built from HA is checked by the model schema', (t) => {
   if (!sa) return t.fail('no SA');
   sa.keys = { ...sa.keys, skD: sa.keys.skD.subarray(0, 8) };
   t.throws(() => trackerToContext(tracker, { source: 'gw', nowMs: 0, authentication: auth }), { instanceOf: SchemaError });
+});
+
+test("virtual IPs that a RESYNC after an IKE rekey lacks come from options.remoteVirtualIps; HA's own win", (t) => {
+  const scenario = SCENARIOS.find((s) => s.name === 'gcm-x25519');
+  if (!scenario) return t.fail('fixture missing');
+  const full = replayToSnapshot(scenario.datagrams);
+  const fullContext = trackerToContext(full, { source: 'gw', nowMs: 0, authentication: auth, remoteVirtualIps: () => ['10.9.9.9'] }).context;
+  const vips = fullContext.ikeSas[0]?.remoteVirtualIps;
+  t.deepEqual(vips, ['10.3.0.1'], 'from the IKE_UPDATE after IKE_AUTH, inherited by the rekeyed SA');
+
+  // What a peer learns when it starts at the rekey (as charon's RESYNC cache holds it): the
+  // VIP update went with the old SA.
+  const messages = scenario.datagrams.map((d) => decodeMessage(d.bytes));
+  const rekey = messages.findIndex((m) => m.type === 'ikeAdd' && m.attributes.some((a) => a.name === 'ikeRekeyId'));
+  const late = new HaTracker(() => 0);
+  for (const { bytes } of replayCut(scenario.datagrams).slice(rekey)) late.apply(decodeMessage(bytes));
+  t.is(trackerToContext(late, { source: 'gw', nowMs: 0, authentication: auth }).context.ikeSas[0]?.remoteVirtualIps, undefined);
+  const [sa] = late.ikeSas.values();
+  const asked: string[] = [];
+  const filled = trackerToContext(late, {
+    source: 'gw',
+    nowMs: 0,
+    authentication: auth,
+    remoteVirtualIps: (ike) => {
+      asked.push(ike.key);
+      return ['10.3.0.1'];
+    },
+  }).context;
+  t.deepEqual(filled.ikeSas[0]?.remoteVirtualIps, ['10.3.0.1']);
+  t.deepEqual(asked, [sa?.key]);
 });
