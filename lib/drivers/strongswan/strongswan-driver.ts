@@ -26,6 +26,7 @@ import type { ApplyOptions, ApplyReport, Driver, DriverEnvironment } from '../dr
 import { encodeMessage } from './codec.js';
 import { type PlannedIkeSa, planSync } from './from-model.js';
 import { HaPeer } from './ha-peer.js';
+import { PacedHaSender } from './paced-sender.js';
 import { overlayKernelCounters, writeKernelCounters } from './kernel-counters.js';
 import { LAYOUT_VERSION, type Layout } from './protocol.js';
 import { type StrongswanTarget, parseStrongswanUri } from './strongswan-uri.js';
@@ -105,13 +106,28 @@ export class StrongswanGateway implements Driver {
       await peer.send(encodeMessage({ layout, type: 'resync', attributes: ALL_SEGMENTS.map((segment) => ({ name: 'segment', value: segment })) }));
       resyncSent = true;
       lastActivity = this.env.nowMs();
-      const established = () => [...peer.tracker.ikeSas.values()].filter((sa) => sa.updatedAtMs !== undefined);
-      const children = () => established().reduce((n, sa) => n + sa.children.size, 0);
-      await peer.until(
-        () => established().length >= listed.length && children() >= listedChildSas,
-        this.target.timeoutMs,
-        `resynchronisation of ${listed.length} IKE SA(s) and rekeys of ${listedChildSas} CHILD SA(s) (got ${established().length} and ${children()})`,
-      );
+      // Counted every 20 ms rather than after each datagram: with N SAs a count costs O(N),
+      // and a RESYNC brings several datagrams per SA.
+      const counts = () => {
+        let ikeSas = 0;
+        let childSas = 0;
+        for (const sa of peer.tracker.ikeSas.values()) {
+          if (sa.updatedAtMs === undefined) continue;
+          ikeSas++;
+          childSas += sa.children.size;
+        }
+        return { ikeSas, childSas };
+      };
+      const resyncDeadline = this.env.nowMs() + this.target.timeoutMs;
+      for (let got = counts(); got.ikeSas < listed.length || got.childSas < listedChildSas; got = counts()) {
+        if (this.env.nowMs() > resyncDeadline) {
+          throw new GatewayError(
+            'strongswan.timeout',
+            `no resynchronisation of ${listed.length} IKE SA(s) and rekeys of ${listedChildSas} CHILD SA(s) from the gateway within ${this.target.timeoutMs} ms (got ${got.ikeSas} and ${got.childSas})`,
+          );
+        }
+        await sleep(20);
+      }
       // The rekeys go on with the deletes of the old CHILD SAs (INFORMATIONAL exchanges that
       // move the message IDs): wait until the channel is quiet.
       const deadline = this.env.nowMs() + this.target.timeoutMs;
@@ -189,6 +205,26 @@ export class StrongswanGateway implements Driver {
   }
 
   async apply(context: Context, options: ApplyOptions): Promise<ApplyReport> {
+    // Listening from the start: the target's heartbeat (STATUS every second) says which HA
+    // version it speaks, and one arrives while vici is asked the rest. The STATUS is decoded
+    // with any v3 numbering: only its first byte, the version, matters here.
+    let version: number | undefined;
+    const peer = await HaPeer.open({
+      bind: this.target.bind,
+      gateway: this.target.gateway,
+      nowMs: this.env.nowMs,
+      onMessage: (event) => {
+        version ??= event.raw[0];
+      },
+    });
+    try {
+      return await this.applyWith(peer, () => version, context, options);
+    } finally {
+      await peer.close();
+    }
+  }
+
+  private async applyWith(peer: HaPeer, version: () => number | undefined, context: Context, options: ApplyOptions): Promise<ApplyReport> {
     return this.withVici(async (vici, config) => {
       // 1. Names the target must have: charon looks both up by name and drops what it lacks.
       const missing: string[] = [];
@@ -231,30 +267,22 @@ export class StrongswanGateway implements Driver {
             ]
           : [];
 
-      // 4. The target's HA protocol version, from its own heartbeat (STATUS every second).
-      let version: number | undefined;
-      const peer = await HaPeer.open({
-        bind: this.target.bind,
-        gateway: this.target.gateway,
-        decode: { v3Layout: releaseLayout === 'v3-50' ? 'v3-50' : 'v3' },
-        nowMs: this.env.nowMs,
-        onMessage: (event) => {
-          version ??= event.raw[0];
-        },
-      });
+      // 4. The target's HA protocol version, from its own heartbeat.
       let heartbeat: NodeJS.Timeout | undefined;
+      let sender: PacedHaSender | undefined;
       let interruption: Interruption | undefined;
       const interrupted = () => (interruption?.signal.aborted ? String(interruption.signal.reason) : undefined);
       try {
-        await peer.until(() => version !== undefined, Math.min(this.target.timeoutMs, 5000), 'HA heartbeat (is the ha plugin loaded, with remote = the bind address?)');
-        if (!(SUPPORTED_VERSIONS as readonly number[]).includes(version!) || version !== LAYOUT_VERSION[releaseLayout]) {
+        await peer.until(() => version() !== undefined, Math.min(this.target.timeoutMs, 5000), 'HA heartbeat (is the ha plugin loaded, with remote = the bind address?)');
+        const spoken = version()!;
+        if (!(SUPPORTED_VERSIONS as readonly number[]).includes(spoken) || spoken !== LAYOUT_VERSION[releaseLayout]) {
           throw new GatewayError(
             'strongswan.version_mismatch',
-            `${this.uri}: the target speaks HA protocol version ${version} (release ${config.release}), ipsec-ctx would send version ${LAYOUT_VERSION[releaseLayout]}; nothing was sent`,
+            `${this.uri}: the target speaks HA protocol version ${spoken} (release ${config.release}), ipsec-ctx would send version ${LAYOUT_VERSION[releaseLayout]}; nothing was sent`,
             { hint: 'ipsec-ctx speaks HA versions 3 (strongSwan 5.x, 6.0.0), 4 (6.0.1) and 5 (6.0.2+)' },
           );
         }
-        this.env.notice?.(`${this.uri}: the target speaks HA protocol version ${version} (strongSwan ${config.release})`);
+        this.env.notice?.(`${this.uri}: the target speaks HA protocol version ${spoken} (strongSwan ${config.release})`);
         if (options.dryRun) return { changes, applied: false, warnings };
         const layout: Layout = releaseLayout;
         const send = (type: 'segmentTake' | 'segmentDrop' | 'status', segments: number[]) =>
@@ -272,22 +300,24 @@ export class StrongswanGateway implements Driver {
         };
 
         // 5. Take the target's segments away, so synced SAs stay PASSIVE until handed back
-        //    (an SA synced into an active segment would stay PASSIVE for good).
-        await send('segmentTake', [0]);
+        //    (an SA synced into an active segment would stay PASSIVE for good); our STATUS
+        //    claims them every 400 ms, so the target does not take them back.
+        sender = await PacedHaSender.open(this.target.vici, peer, layout, this.target.timeoutMs);
         await send('status', ALL_SEGMENTS);
         heartbeat = setInterval(() => void send('status', ALL_SEGMENTS).catch(() => undefined), 400);
-        await peer.until((t) => t.gatewaySegments.length === 0 && t.lastVersion !== undefined, 5000, 'STATUS without active segments after SEGMENT_TAKE');
 
-        // 6. Sync, then check what the target made of it.
+        // 6. Sync, as fast as the target applies it, then check what the target made of it.
         try {
+          await sender.takeAllSegments();
           checkInterrupted();
           for (const item of plan) {
             for (const message of item.messages) {
-              await peer.send(encodeMessage({ layout, ...message }));
-              if (++sent % 64 === 0) await sleep(5);
+              await sender.send(encodeMessage({ layout, ...message }));
+              sent++;
               checkInterrupted();
             }
           }
+          await sender.drain();
           await this.verify(vici, plan, 'PASSIVE', checkInterrupted);
           checkInterrupted();
           // The target installed the CHILD SAs with zero counters; before it takes over (and
@@ -297,7 +327,7 @@ export class StrongswanGateway implements Driver {
             this.env.notice?.(`${this.uri}: set the sequence counters, replay windows and usage of ${context.childSas.length} CHILD SA(s) in the kernel before the target took over`);
           }
         } catch (error) {
-          const left = await this.rollback(peer, layout, plan, vici).catch(() => -1);
+          const left = await this.rollback(sender, layout, plan, vici).catch(() => -1);
           await send('segmentDrop', [0]);
           clearInterval(heartbeat);
           heartbeat = undefined;
@@ -305,7 +335,7 @@ export class StrongswanGateway implements Driver {
           if (left !== 0) {
             throw new GatewayError(
               'gateway.rollback_failed',
-              `${this.uri}: ${reason}; rolling back failed too: ${left < 0 ? 'the target no longer answers over vici' : `${left} synced IKE SA(s) are still on the target`} (segments handed back)`,
+              `${this.uri}: ${reason}; rolling back failed too: ${left < 0 ? 'the target did not confirm the deletes' : `${left} synced IKE SA(s) are still on the target`} (segments handed back)`,
               { cause: error, hint: "check the target's `swanctl --list-sas`; restart its charon to drop what was synced (docs/strongswan.md, \"An interrupted put\")" },
             );
           }
@@ -328,7 +358,7 @@ export class StrongswanGateway implements Driver {
       } finally {
         interruption?.release();
         if (heartbeat) clearInterval(heartbeat);
-        await peer.close();
+        sender?.close();
       }
     });
   }
@@ -361,18 +391,26 @@ export class StrongswanGateway implements Driver {
     }
   }
 
-  /** IKE_DELETE for every planned SA; returns how many the target still lists after 3 s. */
-  private async rollback(peer: HaPeer, layout: Layout, plan: PlannedIkeSa[], vici: ViciClient): Promise<number> {
-    for (const item of plan) {
-      const id = { ikeVersion: 2, spiI: item.ike.spiInitiator, spiR: item.ike.spiResponder, initiator: item.ike.role === 'initiator' };
-      await peer.send(encodeMessage({ layout, type: 'ikeDelete', attributes: [{ name: 'ikeId', value: id }] }));
+  /**
+   * IKE_DELETE, paced, for every planned SA the target lists (charon destroys it with its
+   * CHILD SAs, without telling the peer), up to three rounds; returns how many are still listed.
+   */
+  private async rollback(sender: PacedHaSender, layout: Layout, plan: PlannedIkeSa[], vici: ViciClient): Promise<number> {
+    // Let the sync's last datagrams be applied first, so that what is listed is final.
+    await sender.drain().catch(() => undefined);
+    sender.startOver();
+    const ours = new Map(plan.map((item) => [`${hex(item.ike.spiInitiator)}${hex(item.ike.spiResponder)}`, item.ike]));
+    const stillThere = async () => (await listSas(vici)).filter((sa) => ours.has(sa.spis));
+    for (let round = 0; round < 3; round++) {
+      const left = await stillThere();
+      if (left.length === 0) return 0;
+      for (const listed of left) {
+        const ike = ours.get(listed.spis)!;
+        const id = { ikeVersion: 2, spiI: ike.spiInitiator, spiR: ike.spiResponder, initiator: ike.role === 'initiator' };
+        await sender.send(encodeMessage({ layout, type: 'ikeDelete', attributes: [{ name: 'ikeId', value: id }] }));
+      }
+      await sender.drain();
     }
-    const ours = new Set(plan.map((p) => `${hex(p.ike.spiInitiator)}${hex(p.ike.spiResponder)}`));
-    const deadline = this.env.nowMs() + 3000;
-    for (;;) {
-      const left = (await listSas(vici)).filter((sa) => ours.has(sa.spis)).length;
-      if (left === 0 || this.env.nowMs() > deadline) return left;
-      await sleep(100);
-    }
+    return (await stillThere()).length;
   }
 }

@@ -151,6 +151,8 @@ export class ViciClient {
   private readonly queue: Incoming[] = [];
   private waiter: (() => void) | undefined;
   private failure: Error | undefined;
+  /** Events subscribed to with `subscribe`, delivered as they arrive instead of queued. */
+  private readonly listeners = new Map<string, (message: ViciSection) => void>();
 
   private constructor(
     private readonly socket: Socket,
@@ -164,7 +166,10 @@ export class ViciClient {
         const body = this.buffer.subarray(4, 4 + length);
         this.buffer = this.buffer.subarray(4 + length);
         try {
-          this.queue.push(parseIncoming(body));
+          const incoming = parseIncoming(body);
+          const listener = incoming.type === EVENT && incoming.name !== undefined ? this.listeners.get(incoming.name) : undefined;
+          if (listener) listener(incoming.message ?? {});
+          else this.queue.push(incoming);
         } catch (error) {
           this.failure = error as Error;
         }
@@ -261,6 +266,24 @@ export class ViciClient {
       if (answer.type === EVENT_CONFIRM || answer.type === EVENT_UNKNOWN) break;
     }
     return { events, response };
+  }
+
+  /**
+   * Registers for `event` and hands each one to `listener` as it arrives, until the connection
+   * closes. Use a connection of its own: its other requests would see nothing of these events.
+   * @throws GatewayError `strongswan.vici_unknown_event`
+   */
+  async subscribe(event: string, listener: (message: ViciSection) => void, timeoutMs = 10_000): Promise<void> {
+    this.listeners.set(event, listener);
+    this.socket.write(packet(EVENT_REGISTER, event));
+    for (;;) {
+      const answer = await this.next(timeoutMs);
+      if (answer.type === EVENT_CONFIRM) return;
+      if (answer.type === EVENT_UNKNOWN) {
+        this.listeners.delete(event);
+        throw new GatewayError('strongswan.vici_unknown_event', `charon does not know the vici event ${event}`);
+      }
+    }
   }
 
   close(): void {
