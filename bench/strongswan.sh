@@ -9,6 +9,8 @@
 # Environment: BENCH_N (default 1,100,1000), BENCH_RUNS (runs per N and mode, default 2),
 # BENCH_GET_PARAMS / BENCH_PUT_PARAMS (extra strongswan: URI parameters, e.g. "&settle=200"),
 # BENCH_KEEP=1 keeps the run directory (configs, charon logs at level 1, results).
+# BENCH_IKE_PROPOSAL (default aes128gcm16-prfsha256-x25519, the cheapest key exchange to
+# re-establish with; e.g. aes128gcm16-prfsha256-modp3072 for a classic one).
 # Diagnostics: BENCH_HA_HEARTBEAT=MS sets the gateways' ha heartbeat_delay (charon's default
 # 1000); BENCH_PROFILE=1 writes CPU profiles of ipsec-ctx (LAB/get.prof, put.prof);
 # BENCH_PERF=1 records B's charon with perf during the put (LAB/put.perf.data).
@@ -38,6 +40,9 @@ bench/strongswan/build-load-tester >&2
 load_tester=${LOAD_TESTER_DIR:-/opt/ipsec-ctx/load-tester}/libstrongswan-load-tester.so
 
 sizes=${BENCH_N:-1,100,1000}
+ike_proposal=${BENCH_IKE_PROPOSAL:-aes128gcm16-prfsha256-x25519}
+[[ $ike_proposal =~ ^[a-z0-9_-]+$ ]] || { echo "$prog: BENCH_IKE_PROPOSAL is not a proposal" >&2; exit 2; }
+export BENCH_IKE_PROPOSAL=$ike_proposal
 runs=${BENCH_RUNS:-2}
 [[ $sizes =~ ^[0-9]+(,[0-9]+)*$ ]] || { echo "$prog: BENCH_N wants numbers separated by commas" >&2; exit 2; }
 [[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "$prog: BENCH_RUNS wants a positive number" >&2; exit 2; }
@@ -132,13 +137,13 @@ EOF
 }
 
 # The gateways' road-warrior connection (strongswan-lab.md): PSK, any client identity, a
-# virtual IP from 10.3.0.0/16, 10.10.0.0/16 behind the gateway, AES-GCM with x25519.
+# virtual IP from 10.3.0.0/16, 10.10.0.0/16 behind the gateway, AES-GCM, BENCH_IKE_PROPOSAL.
 gateway_swanctl() {
   cat <<EOF
 connections {
   rw {
     local_addrs = 10.0.0.1
-    proposals = aes128gcm16-prfsha256-x25519
+    proposals = $ike_proposal
     pools = rw-pool
     local {
       auth = psk
@@ -208,7 +213,7 @@ charon {
       socket = unix://$nodedir/run/charon.ldt
       initiator = 10.0.0.2
       responder = 10.0.0.1
-      proposal = aes128gcm16-prfsha256-x25519
+      proposal = $ike_proposal
       esp = aes128gcm16
       initiator_auth = psk
       responder_auth = psk
@@ -227,7 +232,7 @@ make_lab() {
   local name=$1 with_b=$2 node
   lab=$out/$name
   mkdir -p "$lab"
-  swlab_setup "$lab" "b$$-$name" aes128gcm16-prfsha256-x25519 aes128gcm16 1 127.0.0.1 127.0.0.2 "$with_b" "" 2 >"$lab/setup.log" 2>&1 ||
+  swlab_setup "$lab" "b$$-$name" $ike_proposal aes128gcm16 1 127.0.0.1 127.0.0.2 "$with_b" "" 2 >"$lab/setup.log" 2>&1 ||
     { echo "$prog: lab setup failed:" >&2; tail -n 20 "$lab/setup.log" >&2; return 1; }
   if ((with_b)); then
     gateway_conf "$lab/gw" 1 >"$lab/gw/strongswan.conf"

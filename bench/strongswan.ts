@@ -477,7 +477,7 @@ function table(file: string): void {
   }
 
   console.log('\nstrongSwan: moving N tunnels from gateway A to gateway B with ipsec-ctx (get from A, put into B) against the same N clients re-establishing to B from scratch');
-  console.log('(x25519 / AES-GCM, PSK road warriors from one load-tester charon, kernel-libipsec gateways; mean of the ok runs, the runs in brackets; CPU from /proc/PID/stat in 10 ms ticks)\n');
+  console.log(`(IKE ${process.env['BENCH_IKE_PROPOSAL'] ?? 'aes128gcm16-prfsha256-x25519'}, ESP AES-GCM, PSK road warriors from one load-tester charon, kernel-libipsec gateways; mean of the ok runs, the runs in brackets; CPU from /proc/PID/stat in 10 ms ticks)\n`);
   console.log(markdown(summary));
   console.log('\nruns (move ms = get + put, each the wall time of the ipsec-ctx process including Node start-up; B CPU during put or during re-establishing; A and client CPU during get):\n');
   console.log(markdown(runs));
