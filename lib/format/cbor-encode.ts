@@ -46,6 +46,15 @@ class Writer {
     this.view = new DataView(this.buffer.buffer);
   }
 
+  /** Starts over, keeping the buffer (the scratch writer of `encodeCanonical`). */
+  reset(): void {
+    this.position = 0;
+  }
+
+  get capacity(): number {
+    return this.buffer.byteLength;
+  }
+
   /** Hands every complete chunk to the sink and keeps only the tail. */
   flushChunks(): void {
     if (!this.sink || this.position < this.sink.chunkBytes) return;
@@ -248,10 +257,23 @@ function encodeInto(writer: Writer, planner: MapPlanner, value: unknown, depth: 
  * @throws TypeError for values outside the wire model (floats, null, Maps, unknown fields)
  */
 export function encodeCanonical(value: unknown, labels?: KeyLabels): Uint8Array {
-  const writer = new Writer();
-  encodeInto(writer, plannerFor(labels), value, 0);
-  return writer.result();
+  // One scratch writer for every call, its result copied out: merge plans encode small
+  // records by the ten thousand (to compare them, or as map keys), and a fresh buffer each
+  // time cost more than the encoding. A scratch grown past SCRATCH_KEEP_BYTES by a large
+  // context is let go, so memory is not held after a big seal.
+  const writer = scratch ?? new Writer();
+  scratch = undefined; // not reentrant: a nested call (there is none) would get its own
+  try {
+    writer.reset();
+    encodeInto(writer, plannerFor(labels), value, 0);
+    return writer.result().slice();
+  } finally {
+    if (writer.capacity <= SCRATCH_KEEP_BYTES) scratch = writer;
+  }
 }
+
+const SCRATCH_KEEP_BYTES = 64 * 1024;
+let scratch: Writer | undefined;
 
 /**
  * The same encoding as `encodeCanonical`, handed to `sink` in complete chunks while it is

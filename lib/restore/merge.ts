@@ -36,8 +36,27 @@ const max = (a: bigint, b: bigint) => (a > b ? a : b);
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 
 const ikeKey = (ike: IkeSa) => `${hex(ike.spiInitiator)}/${hex(ike.spiResponder)}`;
+/** A policy's identity as a Map key (the bytes as latin1: half the length of hex, never shown). */
 export const policyKey = (policy: Policy) =>
-  `${policy.direction}/${hex(encodeCanonical({ selector: policy.selector, mark: policy.mark, ifId: policy.ifId }))}`;
+  `${policy.direction}/${Buffer.from(encodeCanonical({ selector: policy.selector, mark: policy.mark, ifId: policy.ifId })).toString('latin1')}`;
+
+/**
+ * policyKey (an encoding of the selector, mark and if_id) for the policies of one plan,
+ * computed once per selector: the records that planMerge and adoptPolicyIndexes make from an
+ * incoming policy share its selector object, so a put of N policies encodes N keys, not 3N.
+ * Use one instance per plan only: it assumes the records do not change while it lives.
+ */
+export class PolicyKeys {
+  private readonly cache = new WeakMap<object, { direction: Policy['direction']; mark: Policy['mark']; ifId: Policy['ifId']; key: string }>();
+
+  of(policy: Policy): string {
+    const hit = this.cache.get(policy.selector);
+    if (hit && hit.direction === policy.direction && hit.mark === policy.mark && hit.ifId === policy.ifId) return hit.key;
+    const key = policyKey(policy);
+    this.cache.set(policy.selector, { direction: policy.direction, mark: policy.mark, ifId: policy.ifId, key });
+    return key;
+  }
+}
 
 function ikeSecretsOf(ike: IkeSa) {
   return { proposal: ike.proposal, keys: ike.keys, nonces: ike.nonces };
@@ -84,7 +103,14 @@ function freshId(wanted: string, taken: Set<string>): string {
   return id;
 }
 
-export function planMerge(existing: Context, incoming: Context, options: { replace: boolean }): MergePlan {
+export interface MergeOptions {
+  replace: boolean;
+  /** The plan's policy keys, shared with the caller's other steps (computed once per policy). */
+  keys?: PolicyKeys;
+}
+
+export function planMerge(existing: Context, incoming: Context, options: MergeOptions): MergePlan {
+  const keys = options.keys ?? new PolicyKeys();
   const changes: PlannedChange[] = [];
   const conflicts: PlannedChange[] = [];
   const note = (kind: PlannedChange['kind'], action: ChangeAction, description: string) => changes.push({ kind, action, description });
@@ -152,13 +178,14 @@ export function planMerge(existing: Context, incoming: Context, options: { repla
 
   // Policies
   const policies = [...existing.policies];
-  const policyIndex = new Map(policies.map((policy, i) => [policyKey(policy), i]));
+  const policyIndex = new Map(policies.map((policy, i) => [keys.of(policy), i]));
   const policyIds = new Set(policies.map((policy) => policy.id));
   for (const policy of incoming.policies) {
-    const at = policyIndex.get(policyKey(policy));
+    const key = keys.of(policy);
+    const at = policyIndex.get(key);
     const description = describePolicy(policy);
     if (at === undefined) {
-      policyIndex.set(policyKey(policy), policies.length);
+      policyIndex.set(key, policies.length);
       policies.push({ ...policy, id: freshId(policy.id, policyIds) });
       note('policy', 'add', description);
       continue;
@@ -173,10 +200,14 @@ export function planMerge(existing: Context, incoming: Context, options: { repla
   }
 
   // Links are derived from the CHILD SAs, so a CHILD SA that changed hands is listed once.
-  const linkedIkeSas = ikeSas.map((ike) => ({
-    ...ike,
-    childSaIds: childSas.filter((child) => child.ikeSaId === ike.id).map((child) => child.id),
-  }));
+  const childIdsOf = new Map<string, string[]>();
+  for (const child of childSas) {
+    if (child.ikeSaId === undefined) continue;
+    const ids = childIdsOf.get(child.ikeSaId);
+    if (ids) ids.push(child.id);
+    else childIdsOf.set(child.ikeSaId, [child.id]);
+  }
+  const linkedIkeSas = ikeSas.map((ike) => ({ ...ike, childSaIds: childIdsOf.get(ike.id) ?? [] }));
   return {
     result: { ...existing, ikeSas: linkedIkeSas, childSas, policies },
     changes,

@@ -26,7 +26,7 @@ import type { ChildSa } from '../../model/child-sa.js';
 import { type Context, sadKey } from '../../model/context.js';
 import type { Policy } from '../../model/policy.js';
 import { encodeCanonical } from '../../format/cbor-encode.js';
-import { policyKey } from '../../restore/merge.js';
+import { PolicyKeys } from '../../restore/merge.js';
 import { newAeMessage } from './aevent.js';
 import { delPolicyMessage, newPolicyMessage, updPolicyMessage } from './policy.js';
 import { delSaMessage, getSaMessage, newSaMessage } from './sa.js';
@@ -85,24 +85,6 @@ export function countersMoved(now: ChildSa, installed: ChildSa): boolean {
     { sequence: now.sequence, used: now.lifetime.used },
     { sequence: installed.sequence, used: installed.lifetime.used },
   );
-}
-
-/**
- * policyKey (an encoding of the selector, mark and if_id) for the policies of one plan,
- * computed once per selector: the records that planMerge and adoptPolicyIndexes make from an
- * incoming policy share its selector object, so a put of N policies encodes N keys, not 3N.
- * Use one instance per plan only: it assumes the records do not change while it lives.
- */
-export class PolicyKeys {
-  private readonly cache = new WeakMap<object, { direction: Policy['direction']; mark: Policy['mark']; ifId: Policy['ifId']; key: string }>();
-
-  of(policy: Policy): string {
-    const hit = this.cache.get(policy.selector);
-    if (hit && hit.direction === policy.direction && hit.mark === policy.mark && hit.ifId === policy.ifId) return hit.key;
-    const key = policyKey(policy);
-    this.cache.set(policy.selector, { direction: policy.direction, mark: policy.mark, ifId: policy.ifId, key });
-    return key;
-  }
 }
 
 /**
