@@ -34,7 +34,8 @@ for f in /usr/lib/ipsec/charon /usr/sbin/swanctl /usr/lib/ipsec/plugins/libstron
   [[ -e $f ]] || { echo "$prog: $f not found; run lab/strongswan/install-deps" >&2; exit 1; }
 done
 [[ -c /dev/net/tun ]] || { echo "$prog: /dev/net/tun missing (kernel-libipsec needs it)" >&2; exit 1; }
-[[ -x /usr/bin/time ]] || { echo "$prog: /usr/bin/time missing (apt-get install time): it reports ipsec-ctx's CPU and peak RSS" >&2; exit 1; }
+# GNU time reports ipsec-ctx's CPU and peak RSS.
+lab/apt-ensure time >/dev/null
 [[ -f dist/bench/strongswan.js ]] || { echo "$prog: dist/bench/strongswan.js missing; run npm run build" >&2; exit 1; }
 bench/strongswan/build-load-tester >&2
 load_tester=${LOAD_TESTER_DIR:-/opt/ipsec-ctx/load-tester}/libstrongswan-load-tester.so
