@@ -136,6 +136,7 @@ export class StrongswanGateway implements Driver {
         await sleep(Math.min(100, this.target.settleMs));
       }
       const nowMs = this.env.nowMs();
+      const listedBySpis = new Map(listed.map((sa) => [sa.spis, sa]));
       const { context: announced, skipped } = trackerToContext(peer.tracker, {
         source: this.target.gateway,
         nowMs,
@@ -145,7 +146,7 @@ export class StrongswanGateway implements Driver {
           return { local: map(conn?.localAuth), remote: map(conn?.remoteAuth) };
         },
         // After an IKE rekey charon's RESYNC has no virtual IPs for the SA; vici lists them.
-        remoteVirtualIps: (sa) => listed.find((l) => l.spis === sa.key)?.remoteVips,
+        remoteVirtualIps: (sa) => listedBySpis.get(sa.key)?.remoteVips,
       });
       const context = this.withKernelCounters(announced);
       this.lastRead = { rekeyedChildSas: rekeyed, listedIkeSas: listed.length, listedChildSas, skipped };
