@@ -6,17 +6,41 @@
  */
 import { FormatError } from '../errors.js';
 import type { KeyLabels } from './cbor-labels.js';
+import { ObjectShapes } from './object-shapes.js';
+import { ShortTextCache } from './short-text-cache.js';
 
 const TWO_32 = 0x1_0000_0000;
 const MAX_DEPTH = 32;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+const shortTexts = new ShortTextCache();
+
+// Compiled object constructors live as long as their label table. Text-keyed maps (the blob
+// header, read before anything is authenticated) are built property by property instead, so
+// that no input can make the process keep its key names.
+const shapesByTable = new WeakMap<KeyLabels, ObjectShapes>();
+
+function shapesFor(table: KeyLabels): ObjectShapes {
+  let shapes = shapesByTable.get(table);
+  if (!shapes) shapesByTable.set(table, (shapes = new ObjectShapes(table)));
+  return shapes;
+}
 
 class Reader {
   private position = 0;
   private readonly view: DataView;
+  private readonly end: number;
   /** Argument of the last head, when it fits a safe integer; otherwise `big` holds it. */
   private argument = 0;
   private big: bigint | undefined;
+  private readonly shapes: ObjectShapes | undefined;
+  /**
+   * Entries of the maps being read, outermost first, until their object is built: a nested map
+   * pushes its entries above its parent's and pops them when it is done.
+   */
+  private readonly pendingKeys: string[] = [];
+  private readonly pendingValues: unknown[] = [];
+  private pendingTop = 0;
+  private readonly latin1: (start: number, end: number) => string;
 
   constructor(
     private readonly bytes: Uint8Array,
@@ -24,6 +48,10 @@ class Reader {
     private readonly table: KeyLabels | undefined,
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.end = bytes.byteLength;
+    this.shapes = table && shapesFor(table);
+    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.latin1 = (start, end) => buffer.toString('latin1', start, end);
   }
 
   private malformed(message: string): FormatError {
@@ -35,19 +63,24 @@ class Reader {
   }
 
   private need(n: number): void {
-    if (this.position + n > this.bytes.byteLength) throw this.malformed('ends early');
+    if (this.position + n > this.end) throw this.malformed('ends early');
   }
 
   /** Reads a head, leaving its argument in `argument`/`big`; returns the major type. */
   private head(): number {
-    this.need(1);
+    if (this.position >= this.end) throw this.malformed('ends early');
     const initial = this.bytes[this.position++] as number;
-    const major = initial >> 5;
     const info = initial & 31;
     this.big = undefined;
-    if (info < 24) {
-      this.argument = info;
-    } else if (info === 24) {
+    // Most heads (labels, small integers, short strings and maps) carry their argument inline.
+    if (info < 24) this.argument = info;
+    else this.longArgument(info);
+    return initial >> 5;
+  }
+
+  /** The argument of a head with additional information `info` (24 and up), in its shortest form. */
+  private longArgument(info: number): void {
+    if (info === 24) {
       this.need(1);
       this.argument = this.bytes[this.position++] as number;
       if (this.argument < 24) throw this.nonCanonical('non-shortest integer');
@@ -74,12 +107,11 @@ class Reader {
     } else {
       throw this.malformed('reserved head');
     }
-    return major;
   }
 
   /** The head's argument as a length that must fit in what is left of the input. */
   private length(unit: number): number {
-    if (this.big !== undefined || this.argument * unit > this.bytes.byteLength - this.position) throw this.malformed('length beyond the input');
+    if (this.big !== undefined || this.argument * unit > this.end - this.position) throw this.malformed('length beyond the input');
     return this.argument;
   }
 
@@ -102,8 +134,9 @@ class Reader {
         return this.text(this.length(1));
       case 4: {
         const n = this.length(1);
-        const out = new Array<unknown>(n);
-        for (let i = 0; i < n; i++) out[i] = this.value(depth + 1);
+        // Filled by push, the array stays packed (no holes for later reads to check for).
+        const out: unknown[] = [];
+        for (let i = 0; i < n; i++) out.push(this.value(depth + 1));
         return out;
       }
       case 5:
@@ -118,48 +151,78 @@ class Reader {
   }
 
   private map(n: number, depth: number): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
+    return this.table ? this.labelledMap(this.table, n, depth) : this.textMap(n, depth);
+  }
+
+  /**
+   * A map with integer labels: the label table names the keys. The canonical encodings of
+   * unsigned integers sort bytewise exactly as the numbers do, so the order check compares
+   * labels.
+   */
+  private labelledMap(table: KeyLabels, n: number, depth: number): Record<string, unknown> {
+    const base = this.pendingTop;
+    let shape = this.shapes?.root;
+    let previous = -1;
+    for (let i = 0; i < n; i++) {
+      const keyStart = this.position;
+      const major = this.head();
+      const name = major === 0 && this.big === undefined ? table.names[this.argument] : undefined;
+      if (name === undefined) throw new FormatError('format.unknown_field', `${this.what} holds a field this version does not know (key at byte ${keyStart})`);
+      if (this.argument <= previous) throw this.nonCanonical('map keys out of order or repeated');
+      previous = this.argument;
+      shape = shape?.child(this.argument);
+      this.push(name, this.value(depth + 1));
+    }
+    const out = shape ? shape.build(this.pendingValues, base) : this.assemble(base);
+    this.pendingTop = base;
+    return out;
+  }
+
+  /** A map with text keys, compared as their encoded bytes. */
+  private textMap(n: number, depth: number): Record<string, unknown> {
+    const base = this.pendingTop;
     let previousStart = -1;
     let previousEnd = -1;
     for (let i = 0; i < n; i++) {
       const keyStart = this.position;
-      const major = this.head();
-      let key: string;
-      if (this.table) {
-        const name = major === 0 && this.big === undefined ? this.table.names[this.argument] : undefined;
-        if (name === undefined) throw new FormatError('format.unknown_field', `${this.what} holds a field this version does not know (key at byte ${keyStart})`);
-        key = name;
-      } else {
-        if (major !== 3) throw this.nonCanonical('a map key that is not text');
-        key = this.text(this.length(1));
-      }
+      if (this.head() !== 3) throw this.nonCanonical('a map key that is not text');
+      const key = this.text(this.length(1));
       // Deterministic order is the bytewise order of the encoded keys; equal means repeated.
       if (previousStart >= 0 && this.compareRanges(previousStart, previousEnd, keyStart, this.position) >= 0) {
         throw this.nonCanonical('map keys out of order or repeated');
       }
       previousStart = keyStart;
       previousEnd = this.position;
-      const item = this.value(depth + 1);
+      this.push(key, this.value(depth + 1));
+    }
+    const out = this.assemble(base);
+    this.pendingTop = base;
+    return out;
+  }
+
+  private push(key: string, value: unknown): void {
+    this.pendingKeys[this.pendingTop] = key;
+    this.pendingValues[this.pendingTop] = value;
+    this.pendingTop++;
+  }
+
+  /** An object from the pending entries above `base`, one property at a time. */
+  private assemble(base: number): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (let i = base; i < this.pendingTop; i++) {
+      const key = this.pendingKeys[i] as string;
+      const item = this.pendingValues[i];
       if (key === '__proto__') Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true });
       else out[key] = item;
     }
     return out;
   }
 
-  /** UTF-8 text of `n` bytes; short ASCII (almost all of it) without a decoder call. */
+  /** UTF-8 text of `n` bytes; short ASCII (almost all of it) through the cache, without a decoder call. */
   private text(n: number): string {
     const start = this.position;
     this.position += n;
-    if (n <= 64) {
-      let ascii = '';
-      for (let i = start; i < start + n; i++) {
-        const byte = this.bytes[i] as number;
-        if (byte >= 0x80) return this.utf8(start, n);
-        ascii += String.fromCharCode(byte);
-      }
-      return ascii;
-    }
-    return this.utf8(start, n);
+    return shortTexts.ascii(this.bytes, start, start + n, this.latin1) ?? this.utf8(start, n);
   }
 
   private utf8(start: number, n: number): string {
@@ -180,8 +243,8 @@ class Reader {
     return aEnd - aStart - (bEnd - bStart);
   }
 
-  end(): void {
-    if (this.position !== this.bytes.byteLength) throw this.malformed('data after the end');
+  finish(): void {
+    if (this.position !== this.end) throw this.malformed('data after the end');
   }
 }
 
@@ -193,6 +256,6 @@ class Reader {
 export function decodeCanonical(bytes: Uint8Array, what: string, labels?: KeyLabels): unknown {
   const reader = new Reader(bytes, what, labels);
   const value = reader.value(0);
-  reader.end();
+  reader.finish();
   return value;
 }

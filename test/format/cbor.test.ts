@@ -121,3 +121,24 @@ test('docs/FORMAT.md lists every payload label with its number', (t) => {
   const doc = readFileSync(join(FIXTURES, '..', 'docs', 'FORMAT.md'), 'utf8');
   PAYLOAD_LABELS.forEach((name, label) => t.true(doc.includes(`| ${label} | \`${name}\` |`), `${label} ${name}`));
 });
+
+test('text of every kind decodes to the same strings, repeated or not', (t) => {
+  const text = fc.oneof(fc.string({ unit: 'grapheme-ascii', maxLength: 60 }), fc.string({ unit: 'grapheme', maxLength: 60 }), fc.constantFrom('esp', 'tunnel', '10.0.0.1'));
+  fc.assert(
+    fc.property(fc.array(text, { maxLength: 40 }), (strings) => {
+      t.deepEqual(decodeCanonical(encodeCanonical(strings), 'strings'), strings);
+    }),
+  );
+});
+
+test('labelled maps of thousands of key lists decode to the same objects, past the cache of compiled shapes', (t) => {
+  const record = fc
+    .uniqueArray(fc.constantFrom(...PAYLOAD_LABELS), { minLength: 1, maxLength: 12 })
+    .map((names) => Object.fromEntries(names.map((name, i) => [name, i % 3 === 0 ? `v${i}` : i])));
+  fc.assert(
+    fc.property(fc.array(record, { minLength: 200, maxLength: 200 }), (records) => {
+      t.deepEqual(decodeCanonical(encodeCanonical(records, PAYLOAD), 'records', PAYLOAD), records);
+    }),
+    { numRuns: 40 },
+  );
+});
