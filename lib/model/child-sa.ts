@@ -6,7 +6,8 @@ import { z } from 'zod';
 import { COMPRESSION, DH_GROUPS, ENCRYPTION, INTEGRITY, encryptionKeyBytes, encryptionNames, integrityNames } from './algorithms.js';
 import { Address, Family, IpsecMode, IpsecProtocol, Mark, Selector } from './common.js';
 import { familyOf } from './address.js';
-import { bytes, label, localId, u16, u32, u64, u8, unixSeconds } from './leaves.js';
+import { bytes, isAllZero, label, localId, u16, u32, u64, u8, unixSeconds } from './leaves.js';
+import { type ReportIssue, reportTo } from './rules.js';
 import { secret } from './secret.js';
 
 export const Integrity = z.strictObject({
@@ -147,84 +148,94 @@ export const ChildSa = z
     selector: Selector.optional(),
     negotiation: ChildNegotiation.optional(),
   })
-  .superRefine((sa, ctx) => {
-    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
-
-    if (sa.spi.every((x) => x === 0)) issue(['spi'], 'SPI must not be zero');
-    if (sa.protocol === 'ipcomp' && (sa.spi[0] !== 0 || sa.spi[1] !== 0)) {
-      issue(['spi'], 'an IPComp CPI is 16 bits: the first two bytes must be zero');
-    }
-    for (const side of ['source', 'destination'] as const) {
-      const family = familyOf(sa[side]);
-      if (family && family !== sa.family) issue([side], `${family} address in an ${sa.family} SA`);
-    }
-
-    const wanted = { esp: ['aead', 'cipher'], ah: ['integrity'], ipcomp: ['compression'] }[sa.protocol];
-    if (!wanted.includes(sa.crypto.kind)) {
-      issue(['crypto', 'kind'], `${sa.protocol} takes ${wanted.join(' or ')} keys, not ${sa.crypto.kind}`);
-    }
-    checkCrypto(sa.crypto, issue);
-
-    const seq = sa.sequence;
-    const limit = seq.esn ? 2n ** 64n - 1n : 2n ** 32n - 1n;
-    for (const field of ['outbound', 'inbound'] as const) {
-      if (seq[field] > limit) issue(['sequence', field], 'exceeds 32 bits without ESN');
-    }
-    const words = Math.ceil(seq.windowSize / 32);
-    if (seq.bitmap.byteLength !== words * 4) {
-      issue(['sequence', 'bitmap'], `a ${seq.windowSize}-packet window takes ${words * 4} bitmap bytes, got ${seq.bitmap.byteLength}`);
-    } else {
-      for (let bit = seq.windowSize; bit < words * 32; bit++) {
-        if (((seq.bitmap[bit >> 3] as number) >> (bit & 7)) & 1) {
-          issue(['sequence', 'bitmap'], `bit ${bit} is set, beyond the ${seq.windowSize}-packet window`);
-          break;
-        }
-      }
-    }
-    if (sa.encapsulation && sa.protocol !== 'esp') issue(['encapsulation'], 'only ESP can be UDP-encapsulated');
-  });
+  .superRefine((sa, ctx) => checkChildSa(sa, reportTo(ctx)));
 export type ChildSa = z.infer<typeof ChildSa>;
 
-function checkCrypto(crypto: ChildCrypto, issue: (path: (string | number)[], message: string) => void): void {
-  const checkIntegrity = (integrity: z.infer<typeof Integrity>, path: string[]) => {
-    const algorithm = INTEGRITY[integrity.algorithm];
-    if (!algorithm) return;
-    if (integrity.key.byteLength !== algorithm.keyBytes) {
-      issue([...path, 'key'], `${integrity.algorithm} takes a ${algorithm.keyBytes}-byte key, got ${integrity.key.byteLength}`);
+/** The key kinds each protocol takes. */
+const KINDS_BY_PROTOCOL: Readonly<Record<IpsecProtocol, readonly ChildCrypto['kind'][]>> = { esp: ['aead', 'cipher'], ah: ['integrity'], ipcomp: ['compression'] };
+const SIDES = ['source', 'destination'] as const;
+const COUNTERS = ['outbound', 'inbound'] as const;
+const MAX_SEQUENCE_ESN = 2n ** 64n - 1n;
+const MAX_SEQUENCE = 2n ** 32n - 1n;
+
+/** The rules that span fields of one CHILD SA (docs/model.md, Validation). */
+function checkChildSa(sa: ChildSa, issue: ReportIssue): void {
+  if (isAllZero(sa.spi)) issue(['spi'], 'SPI must not be zero');
+  if (sa.protocol === 'ipcomp' && (sa.spi[0] !== 0 || sa.spi[1] !== 0)) {
+    issue(['spi'], 'an IPComp CPI is 16 bits: the first two bytes must be zero');
+  }
+  for (const side of SIDES) {
+    const family = familyOf(sa[side]);
+    if (family && family !== sa.family) issue([side], `${family} address in an ${sa.family} SA`);
+  }
+
+  const wanted = KINDS_BY_PROTOCOL[sa.protocol];
+  if (!wanted.includes(sa.crypto.kind)) {
+    issue(['crypto', 'kind'], `${sa.protocol} takes ${wanted.join(' or ')} keys, not ${sa.crypto.kind}`);
+  }
+  checkCrypto(sa.crypto, issue);
+
+  const seq = sa.sequence;
+  const limit = seq.esn ? MAX_SEQUENCE_ESN : MAX_SEQUENCE;
+  for (const field of COUNTERS) {
+    if (seq[field] > limit) issue(['sequence', field], 'exceeds 32 bits without ESN');
+  }
+  const words = Math.ceil(seq.windowSize / 32);
+  if (seq.bitmap.byteLength !== words * 4) {
+    issue(['sequence', 'bitmap'], `a ${seq.windowSize}-packet window takes ${words * 4} bitmap bytes, got ${seq.bitmap.byteLength}`);
+  } else {
+    for (let bit = seq.windowSize; bit < words * 32; bit++) {
+      if (((seq.bitmap[bit >> 3] as number) >> (bit & 7)) & 1) {
+        issue(['sequence', 'bitmap'], `bit ${bit} is set, beyond the ${seq.windowSize}-packet window`);
+        break;
+      }
     }
-    if (integrity.truncBits !== algorithm.truncBits) {
-      issue([...path, 'truncBits'], `${integrity.algorithm} truncates to ${algorithm.truncBits} bits`);
-    }
-  };
-  const checkCipher = (name: string, keySize: number, key: Uint8Array, path: string[], aead: boolean, icvBits?: number) => {
-    const algorithm = ENCRYPTION[name];
-    if (!algorithm) return;
-    if ((algorithm.icvBits !== undefined) !== aead) {
-      issue([...path, 'algorithm'], aead ? `${name} is not an AEAD cipher` : `${name} is an AEAD cipher: use kind "aead"`);
-      return;
-    }
-    if (!algorithm.keySizes.includes(keySize)) {
-      issue([...path, 'keySize'], `${name} takes ${algorithm.keySizes.join('/')}-bit keys`);
-      return;
-    }
-    const expected = encryptionKeyBytes(algorithm, keySize);
-    if (key.byteLength !== expected) {
-      issue([...path, 'key'], `${name}-${keySize} takes ${expected} key bytes (salt included), got ${key.byteLength}`);
-    }
-    if (aead && icvBits !== algorithm.icvBits) issue([...path, 'icvBits'], `${name} has a ${algorithm.icvBits}-bit ICV`);
-  };
+  }
+  if (sa.encapsulation && sa.protocol !== 'esp') issue(['encapsulation'], 'only ESP can be UDP-encapsulated');
+}
+
+function checkCrypto(crypto: ChildCrypto, issue: ReportIssue): void {
   switch (crypto.kind) {
     case 'aead':
-      checkCipher(crypto.algorithm, crypto.keySize, crypto.key, ['crypto'], true, crypto.icvBits);
+      checkCipher(crypto.algorithm, crypto.keySize, crypto.key, ['crypto'], true, issue, crypto.icvBits);
       break;
     case 'cipher':
-      checkCipher(crypto.encryption.algorithm, crypto.encryption.keySize, crypto.encryption.key, ['crypto', 'encryption'], false);
-      checkIntegrity(crypto.integrity, ['crypto', 'integrity']);
+      checkCipher(crypto.encryption.algorithm, crypto.encryption.keySize, crypto.encryption.key, ['crypto', 'encryption'], false, issue);
+      checkIntegrity(crypto.integrity, ['crypto', 'integrity'], issue);
       break;
     case 'integrity':
-      checkIntegrity(crypto.integrity, ['crypto', 'integrity']);
+      checkIntegrity(crypto.integrity, ['crypto', 'integrity'], issue);
       break;
     case 'compression':
       break;
   }
+}
+
+function checkIntegrity(integrity: z.infer<typeof Integrity>, path: string[], issue: ReportIssue): void {
+  const algorithm = INTEGRITY[integrity.algorithm];
+  if (!algorithm) return;
+  if (integrity.key.byteLength !== algorithm.keyBytes) {
+    issue([...path, 'key'], `${integrity.algorithm} takes a ${algorithm.keyBytes}-byte key, got ${integrity.key.byteLength}`);
+  }
+  if (integrity.truncBits !== algorithm.truncBits) {
+    issue([...path, 'truncBits'], `${integrity.algorithm} truncates to ${algorithm.truncBits} bits`);
+  }
+}
+
+function checkCipher(name: string, keySize: number, key: Uint8Array, path: string[], aead: boolean, issue: ReportIssue, icvBits?: number): void {
+  const algorithm = ENCRYPTION[name];
+  if (!algorithm) return;
+  if ((algorithm.icvBits !== undefined) !== aead) {
+    issue([...path, 'algorithm'], aead ? `${name} is not an AEAD cipher` : `${name} is an AEAD cipher: use kind "aead"`);
+    return;
+  }
+  if (!algorithm.keySizes.includes(keySize)) {
+    issue([...path, 'keySize'], `${name} takes ${algorithm.keySizes.join('/')}-bit keys`);
+    return;
+  }
+  const expected = encryptionKeyBytes(algorithm, keySize);
+  if (key.byteLength !== expected) {
+    issue([...path, 'key'], `${name}-${keySize} takes ${expected} key bytes (salt included), got ${key.byteLength}`);
+  }
+  if (aead && icvBits !== algorithm.icvBits) issue([...path, 'icvBits'], `${name} has a ${algorithm.icvBits}-bit ICV`);
 }

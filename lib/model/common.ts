@@ -6,11 +6,17 @@ import { u16, u32 } from './leaves.js';
 export const Family = z.enum(['ipv4', 'ipv6']);
 export type Family = z.infer<typeof Family>;
 
-/** An IP address in its canonical spelling (see address.ts). */
-export const Address = z.string().superRefine((text, ctx) => {
-  const canonical = canonicalAddress(text);
-  if (canonical === undefined) ctx.addIssue({ code: 'custom', message: `not an IP address: ${JSON.stringify(text)}` });
-  else if (canonical !== text) ctx.addIssue({ code: 'custom', message: `write ${JSON.stringify(text)} as ${canonical}` });
+/**
+ * An IP address in its canonical spelling (see address.ts). A predicate rather than a
+ * superRefine: a context holds hundreds of thousands of addresses, and the compiled model
+ * (validate.ts) calls a predicate inline; the message is worked out only for a rejected one.
+ */
+export const Address = z.string().refine((text) => canonicalAddress(text) === text, {
+  error: (issue) => {
+    const text = issue.input as string;
+    const canonical = canonicalAddress(text);
+    return canonical === undefined ? `not an IP address: ${JSON.stringify(text)}` : `write ${JSON.stringify(text)} as ${canonical}`;
+  },
 });
 
 export const Endpoint = z.strictObject({

@@ -8,6 +8,8 @@ import { IkeSa } from './ike-sa.js';
 import { ChildSa } from './child-sa.js';
 import { Policy } from './policy.js';
 import { label } from './leaves.js';
+import { checkAcrossRecords } from './across-records.js';
+import { reportTo } from './rules.js';
 
 export const MODEL_VERSION = 1;
 
@@ -29,50 +31,23 @@ export const Context = z
     childSas: z.array(ChildSa),
     policies: z.array(Policy),
   })
-  .superRefine((context, ctx) => {
-    const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
-
-    const ikeById = new Map<string, IkeSa>();
-    context.ikeSas.forEach((ike, i) => {
-      if (ikeById.has(ike.id)) issue(['ikeSas', i, 'id'], `duplicate IKE SA id ${ike.id}`);
-      ikeById.set(ike.id, ike);
-    });
-    const childById = new Map<string, ChildSa>();
-    const sadKeys = new Set<string>();
-    context.childSas.forEach((child, i) => {
-      if (childById.has(child.id)) issue(['childSas', i, 'id'], `duplicate CHILD SA id ${child.id}`);
-      childById.set(child.id, child);
-      // The kernel identifies an SA by (destination, SPI, protocol); a second one is a conflict.
-      const key = sadKey(child);
-      if (sadKeys.has(key)) issue(['childSas', i, 'spi'], `a second ${child.protocol} SA to ${child.destination} with this SPI`);
-      sadKeys.add(key);
-      if (child.ikeSaId !== undefined) {
-        const ike = ikeById.get(child.ikeSaId);
-        if (!ike) issue(['childSas', i, 'ikeSaId'], `no IKE SA with id ${child.ikeSaId}`);
-        else if (!ike.childSaIds.includes(child.id)) {
-          issue(['childSas', i, 'ikeSaId'], `IKE SA ${ike.id} does not list this CHILD SA in childSaIds`);
-        }
-      }
-    });
-    context.ikeSas.forEach((ike, i) => {
-      ike.childSaIds.forEach((childId, j) => {
-        const child = childById.get(childId);
-        if (!child) issue(['ikeSas', i, 'childSaIds', j], `no CHILD SA with id ${childId}`);
-        else if (child.ikeSaId !== ike.id) issue(['ikeSas', i, 'childSaIds', j], `CHILD SA ${childId} belongs to ${child.ikeSaId ?? 'no IKE SA'}`);
-      });
-    });
-    const policyIds = new Set<string>();
-    context.policies.forEach((policy, i) => {
-      if (policyIds.has(policy.id)) issue(['policies', i, 'id'], `duplicate policy id ${policy.id}`);
-      policyIds.add(policy.id);
-    });
-  });
+  .superRefine((context, ctx) => checkAcrossRecords(context, reportTo(ctx)));
 export type Context = z.infer<typeof Context>;
 /** The JSON form (hex byte strings, counters as numbers or decimal strings). */
 export type ContextJson = z.input<typeof Context>;
 
+/** The kernel's identity of an SA: (protocol, destination, SPI). */
 export function sadKey(child: Pick<ChildSa, 'destination' | 'spi' | 'protocol'>): string {
-  return `${child.protocol}/${child.destination}/${Buffer.from(child.spi).toString('hex')}`;
+  return `${child.protocol}/${child.destination}/${hexOf(child.spi)}`;
+}
+
+const BYTE_HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
+/** Lowercase hex of a short byte string (an SPI), without a Buffer per call. */
+function hexOf(bytes: Uint8Array): string {
+  let hex = '';
+  for (let i = 0; i < bytes.byteLength; i++) hex += BYTE_HEX[bytes[i] as number];
+  return hex;
 }
 
 export function emptyContext(provenance: Provenance): Context {

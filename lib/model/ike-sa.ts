@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { DH_GROUPS, ENCRYPTION, INTEGRITY, PRF, encryptionKeyBytes, encryptionNames, integrityNames, prfNames } from './algorithms.js';
 import { Address, Endpoint } from './common.js';
-import { bytes, label, localId, u32, unixSeconds } from './leaves.js';
+import { bytes, isAllZero, label, localId, u32, unixSeconds } from './leaves.js';
 import { secret } from './secret.js';
 
 export const IkeProposal = z.strictObject({
@@ -111,10 +111,9 @@ export const IkeSa = z
     strongswan: StrongswanIkeState.optional(),
   })
   .superRefine((sa, ctx) => {
-    const zero = (b: Uint8Array) => b.every((x) => x === 0);
-    if (zero(sa.spiInitiator)) ctx.addIssue({ code: 'custom', path: ['spiInitiator'], message: 'SPI must not be zero' });
+    if (isAllZero(sa.spiInitiator)) ctx.addIssue({ code: 'custom', path: ['spiInitiator'], message: 'SPI must not be zero' });
     // The responder SPI is zero only before IKE_SA_INIT completes, and such an SA cannot move.
-    if (zero(sa.spiResponder)) ctx.addIssue({ code: 'custom', path: ['spiResponder'], message: 'SPI must not be zero' });
+    if (isAllZero(sa.spiResponder)) ctx.addIssue({ code: 'custom', path: ['spiResponder'], message: 'SPI must not be zero' });
 
     const enc = ENCRYPTION[sa.proposal.encryption.algorithm];
     if (!enc) return;

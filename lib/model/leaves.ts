@@ -21,6 +21,11 @@ export function isBytes(value: unknown): value is Uint8Array {
   return value instanceof Uint8Array;
 }
 
+export function isAllZero(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.byteLength; i++) if (bytes[i] !== 0) return false;
+  return true;
+}
+
 /** A view on the same memory with the plain Uint8Array prototype (Node hands out Buffers). */
 export function plainBytes(value: Uint8Array): Uint8Array {
   return value.constructor === Uint8Array ? value : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);

@@ -127,3 +127,62 @@ test('64-bit counters beyond 2^53 travel as decimal strings in JSON', (t) => {
   t.is(restored?.sequence.outbound, 2n ** 64n - 1n);
   t.is((Context.encode(parsed).childSas.find((c) => c.id === out.id)?.sequence.outbound as unknown), '18446744073709551615');
 });
+
+test('repeated ids are rejected at the second one', (t) => {
+  t.is(violation(t, (ctx) => void (ctx.policies[2].id = ctx.policies[0].id)).issues[0]?.path, 'policies[2].id');
+  const child = violation(t, (ctx) => void ctx.childSas.push({ ...ctx.childSas[0], spi: '0badcafe' }));
+  t.deepEqual(child.issues.map((issue) => issue.path), ['childSas[6].id']);
+  const ike = violation(t, (ctx) => void ctx.ikeSas.push({ ...ctx.ikeSas[0], spiInitiator: '0102030405060708', childSaIds: [] }));
+  t.is(ike.issues[0]?.path, 'ikeSas[1].id');
+});
+
+test('two CHILD SAs with the same protocol, destination and SPI are rejected; any difference is fine', (t) => {
+  const copy = (ctx: Record<string, any>, changes: Record<string, unknown>) => {
+    const sa = { ...ctx.childSas[0], id: `child:copy:${ctx.childSas.length}`, ...changes };
+    ctx.childSas.push(sa);
+    ctx.ikeSas[0].childSaIds.push(sa.id);
+  };
+  const error = violation(t, (ctx) => copy(ctx, {}));
+  t.deepEqual(error.issues.map((issue) => [issue.path, issue.message]), [['childSas[6].spi', 'a second esp SA to 203.0.113.1 with this SPI']]);
+  const ctx = json('site-to-site.json');
+  copy(ctx, { destination: '203.0.113.2' });
+  copy(ctx, { spi: 'cc3ecfa3' });
+  copy(ctx, { protocol: 'ah', crypto: { kind: 'integrity', integrity: ctx.childSas[1].crypto.integrity ?? { algorithm: 'HMAC_SHA2_256_128', truncBits: 128, key: '11'.repeat(32) } } });
+  t.notThrows(() => parseContext(ctx));
+});
+
+test('IPComp SAs sharing 16-bit CPIs: only a genuine repeat is rejected', (t) => {
+  const ctx = json('site-to-site.json');
+  const ipcomp = (i: number, destination: string) => {
+    const sa = { ...ctx.childSas[0], id: `ipcomp:${i}`, protocol: 'ipcomp', spi: '00004001', destination, crypto: { kind: 'compression', algorithm: 'DEFLATE' } };
+    sa.sequence = { ...sa.sequence, windowSize: 0, bitmap: '' };
+    delete sa.encapsulation;
+    ctx.childSas.push(sa);
+    ctx.ikeSas[0].childSaIds.push(sa.id);
+  };
+  for (let i = 0; i < 40; i++) ipcomp(i, `203.0.113.${10 + i}`);
+  t.notThrows(() => parseContext(ctx));
+  ipcomp(40, '203.0.113.30');
+  const error = t.throws(() => parseContext(ctx), { instanceOf: SchemaError }) as SchemaError;
+  t.deepEqual(error.issues.map((issue) => [issue.path, issue.message]), [['childSas[46].spi', 'a second ipcomp SA to 203.0.113.30 with this SPI']]);
+});
+
+test('links resolve both ways for an IKE SA with many CHILD SAs', (t) => {
+  const ctx = json('site-to-site.json');
+  for (let i = 0; i < 40; i++) {
+    const sa = { ...ctx.childSas[0], id: `child:many:${i}`, spi: (0x10000 + i).toString(16).padStart(8, '0') };
+    ctx.childSas.push(sa);
+    ctx.ikeSas[0].childSaIds.push(sa.id);
+  }
+  t.notThrows(() => parseContext(ctx));
+  ctx.ikeSas[0].childSaIds.splice(ctx.ikeSas[0].childSaIds.indexOf('child:many:17'), 1);
+  const error = t.throws(() => parseContext(ctx), { instanceOf: SchemaError }) as SchemaError;
+  t.deepEqual(error.issues.map((issue) => [issue.path, issue.message]), [['childSas[23].ikeSaId', 'IKE SA ike:14 does not list this CHILD SA in childSaIds']]);
+});
+
+test('an IPv6 address with a zone is rejected as not an address', (t) => {
+  const error = violation(t, (ctx) => {
+    ctx.ikeSas[0].remote.address = 'fe80::1%eth0';
+  });
+  t.deepEqual(error.issues[0], { path: 'ikeSas[0].remote.address', message: 'not an IP address: "fe80::1%eth0"' });
+});
