@@ -15,7 +15,7 @@
  * level 4, the oracle the test compares the snapshots with).
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readIdentityFile } from '../../../lib/crypto/key-files.js';
 import { openBlob } from '../../../lib/format/envelope.js';
@@ -24,7 +24,7 @@ import { contextToJsonText } from '../../../lib/model/context-json.js';
 import { listedSpis } from './scenarios.js';
 import { cli, ipsecCtx, scenarioSetup, sleep } from './scenario-kit.js';
 
-const { out, dir, gwbNs, timeline, started, mark, step, pingOk, logOf, uri } = scenarioSetup('follow-scenario.js OUTDIR');
+const { out, dir, gwbNs, started, mark, step, pingOk, logOf, uri, finish } = scenarioSetup('follow-scenario.js OUTDIR');
 const result: Record<string, unknown> = {};
 const snapPath = join(out, 'snap.blob');
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -109,14 +109,6 @@ try {
   result['error'] = error instanceof Error ? error.message : String(error);
 } finally {
   if (follower) follower.kill('SIGKILL');
-  result['timeline'] = timeline;
   result['followStderr'] ??= followStderr;
-  writeFileSync(join(out, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
-  for (const node of ['gw', 'gwb', 'cl']) {
-    try {
-      copyFileSync(join(dir, node, 'charon.log'), join(out, `charon-${node}.log`));
-    } catch {
-      // not started
-    }
-  }
+  finish(result);
 }

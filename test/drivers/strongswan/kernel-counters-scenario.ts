@@ -19,11 +19,11 @@
  * Writes OUTDIR/result.json (what kernel-lab.test.ts asserts) and the listings behind it.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, ipsecCtx, run, scenarioSetup, sleep } from './scenario-kit.js';
 
-const { out, dir, gwbNs, timeline, mark, step, pingOk, logOf, uri } = scenarioSetup('kernel-counters-scenario.js OUTDIR [get|follow]');
+const { out, dir, gwbNs, mark, step, pingOk, logOf, uri, finish } = scenarioSetup('kernel-counters-scenario.js OUTDIR [get|follow]');
 const result: Record<string, unknown> = {};
 let stream: ReturnType<typeof spawn> | undefined;
 let follower: ReturnType<typeof spawn> | undefined;
@@ -184,13 +184,5 @@ try {
 } finally {
   stream?.kill('SIGKILL');
   follower?.kill('SIGKILL');
-  result['timeline'] = timeline;
-  writeFileSync(join(out, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
-  for (const node of ['gw', 'gwb', 'cl']) {
-    try {
-      copyFileSync(join(dir, node, 'charon.log'), join(out, `charon-${node}.log`));
-    } catch {
-      // not started
-    }
-  }
+  finish(result);
 }

@@ -14,12 +14,13 @@
  *
  * Writes OUTDIR/result.json (what the test asserts) and the logs and listings it is based on.
  */
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listedSpis } from './scenarios.js';
-import { ipsecCtx, run, scenarioSetup, sleep } from './scenario-kit.js';
+import { checkCarriesOnAfterMove, ipsecCtx, run, scenarioSetup, sleep } from './scenario-kit.js';
 
-const { out, dir, gwbNs, timeline, started, mark, step, pingOk, logOf, uri } = scenarioSetup('move-scenario.js OUTDIR [missing-connection|take]');
+const kit = scenarioSetup('move-scenario.js OUTDIR [missing-connection|take]');
+const { out, dir, gwbNs, mark, step, pingOk, logOf, uri, finish } = kit;
 const variant = process.argv[3] ?? 'move';
 const result: Record<string, unknown> = { variant };
 
@@ -84,47 +85,9 @@ try {
   result['pingAfterMove'] = await pingOk();
   mark('ping after move');
 
-  // DPD: the client (dpd_delay 4 s) asks once nothing came in for 4 s.
-  await sleep(5500);
-  const dpdLog = logOf('cl').slice(clientLogMark);
-  result['clientDpdSent'] = /sending DPD request/.test(dpdLog);
-  result['gwbDpdAnswered'] = /parsed INFORMATIONAL request \d+ \[ \]/.test(logOf('gwb').slice(gwbLogMark));
-  mark('dpd');
-
-  // B rekeys the CHILD SA, then the IKE SA.
-  const listBefore = listedSpis(await step('swanctl', 'gwb', '--list-sas'));
-  await step('swanctl', 'gwb', '--rekey', '--child', 'net');
-  await sleep(1500);
-  const listChild = listedSpis(await step('swanctl', 'gwb', '--list-sas'));
-  result['childRekeyed'] = listChild.childIn.some((spi) => !listBefore.childIn.includes(spi));
-  result['pingAfterChildRekey'] = await pingOk();
-  mark('child rekey');
-
-  await step('swanctl', 'gwb', '--rekey', '--ike', 'rw');
-  await sleep(1500);
-  const listIke = listedSpis(await step('swanctl', 'gwb', '--list-sas'));
-  const listClient = listedSpis(await step('swanctl', 'cl', '--list-sas'));
-  result['ikeRekeyed'] = listIke.ike.length === 1 && !listBefore.ike.includes(listIke.ike[0] as string);
-  result['clientSeesNewIke'] = listClient.ike.length === 1 && listClient.ike[0] === listIke.ike[0];
-  result['pingAfterIkeRekey'] = await pingOk();
-  mark('ike rekey');
-
-  const clientAfter = logOf('cl').slice(clientLogMark);
-  writeFileSync(join(out, 'charon-cl-after-move.log'), clientAfter);
-  result['clientIkeSaInit'] = (clientAfter.match(/IKE_SA_INIT/g) ?? []).length;
-  result['clientIkeAuth'] = (clientAfter.match(/IKE_AUTH/g) ?? []).length;
-  result['clientRetransmits'] = (clientAfter.match(/retransmit \d+ of request/g) ?? []).length;
-  result['clientEstablished'] = (clientAfter.match(/IKE_SA \S+ established/g) ?? []).length;
+  await checkCarriesOnAfterMove(kit, result, { client: clientLogMark, gwb: gwbLogMark });
 } catch (error) {
   result['error'] = error instanceof Error ? error.message : String(error);
 } finally {
-  result['timeline'] = timeline;
-  writeFileSync(join(out, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
-  for (const node of ['gw', 'gwb', 'cl']) {
-    try {
-      copyFileSync(join(dir, node, 'charon.log'), join(out, `charon-${node}.log`));
-    } catch {
-      // not started
-    }
-  }
+  finish(result);
 }

@@ -12,12 +12,12 @@
  * timeout), B restarted (the way back from a crashed put), the full put; A's address moves to
  * B; ping through each tunnel. Writes OUTDIR/result.json with the timings and listings.
  */
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listedSpis } from './scenarios.js';
 import { cli, env, root, run, runNode, scenarioSetup, sleep } from './scenario-kit.js';
 
-const { out, dir, gwbNs, timeline, started, mark, step, logOf, uri } = scenarioSetup('scale-scenario.js OUTDIR', 90_000);
+const { out, dir, gwbNs, mark, step, logOf, uri, finish } = scenarioSetup('scale-scenario.js OUTDIR', 90_000);
 const interrupted = join(root, 'dist', 'test', 'drivers', 'strongswan', 'put-interrupted.js');
 const clNs = env('SWLAB_CL_NS');
 const result: Record<string, unknown> = {};
@@ -109,13 +109,5 @@ try {
 } catch (error) {
   result['error'] = error instanceof Error ? error.message : String(error);
 } finally {
-  result['timeline'] = timeline;
-  writeFileSync(join(out, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
-  for (const n of ['gw', 'gwb', 'cl']) {
-    try {
-      copyFileSync(join(dir, n, 'charon.log'), join(out, `charon-${n}.log`));
-    } catch {
-      // not started
-    }
-  }
+  finish(result);
 }

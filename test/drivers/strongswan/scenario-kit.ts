@@ -4,10 +4,11 @@
  * and running ipsec-ctx or another node script, optionally inside a network namespace.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { listedSpis } from './scenarios.js';
 
 export const run = promisify(execFile);
 export const root = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -76,5 +77,57 @@ export function scenarioSetup(usage: string, stepTimeoutMs = 60_000) {
     logOf: (node: string) => readFileSync(join(dir, node, 'charon.log'), 'utf8'),
     /** The strongswan: URI for a lab gateway, with its vici socket. */
     uri: (node: string) => `strongswan:${env('SWLAB_HA_LOCAL')}?bind=${env('SWLAB_HA_REMOTE')}&vici=${join(dir, node, 'run', 'charon.vici')}`,
+    /** Writes OUT/result.json (with the timeline) and copies each started node's charon.log beside it. */
+    finish: (result: Record<string, unknown>) => {
+      result['timeline'] = timeline;
+      writeFileSync(join(out, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
+      for (const node of ['gw', 'gwb', 'cl']) {
+        const log = join(dir, node, 'charon.log');
+        if (existsSync(log)) copyFileSync(log, join(out, `charon-${node}.log`));
+      }
+    },
   };
+}
+
+type ScenarioKit = ReturnType<typeof scenarioSetup>;
+
+/**
+ * What every move scenario checks once gateway B holds the SAs and A's address, into `result`:
+ * the client's DPD (dpd_delay 4 s) is answered by B; B rekeys the CHILD SA, then the IKE SA,
+ * and the client follows; ping after each; and, from the client's log since `marks.client`,
+ * how many IKE_SA_INIT, IKE_AUTH and retransmits there were (saved as
+ * charon-cl-after-move.log). Returns that part of the client's log.
+ */
+export async function checkCarriesOnAfterMove(kit: ScenarioKit, result: Record<string, unknown>, marks: { client: number; gwb: number }): Promise<string> {
+  const { out, step, pingOk, logOf, mark } = kit;
+  // DPD: the client asks once nothing came in for 4 s.
+  await sleep(5500);
+  result['clientDpdSent'] = /sending DPD request/.test(logOf('cl').slice(marks.client));
+  result['gwbDpdAnswered'] = /parsed INFORMATIONAL request \d+ \[ \]/.test(logOf('gwb').slice(marks.gwb));
+  mark('dpd');
+
+  const listBefore = listedSpis(await step('swanctl', 'gwb', '--list-sas'));
+  await step('swanctl', 'gwb', '--rekey', '--child', 'net');
+  await sleep(1500);
+  const listChild = listedSpis(await step('swanctl', 'gwb', '--list-sas'));
+  result['childRekeyed'] = listChild.childIn.some((spi) => !listBefore.childIn.includes(spi));
+  result['pingAfterChildRekey'] = await pingOk();
+  mark('child rekey');
+
+  await step('swanctl', 'gwb', '--rekey', '--ike', 'rw');
+  await sleep(1500);
+  const listIke = listedSpis(await step('swanctl', 'gwb', '--list-sas'));
+  const listClient = listedSpis(await step('swanctl', 'cl', '--list-sas'));
+  result['ikeRekeyed'] = listIke.ike.length === 1 && !listBefore.ike.includes(listIke.ike[0] as string);
+  result['clientSeesNewIke'] = listClient.ike.length === 1 && listClient.ike[0] === listIke.ike[0];
+  result['pingAfterIkeRekey'] = await pingOk();
+  mark('ike rekey');
+
+  const clientAfter = logOf('cl').slice(marks.client);
+  writeFileSync(join(out, 'charon-cl-after-move.log'), clientAfter);
+  result['clientIkeSaInit'] = (clientAfter.match(/IKE_SA_INIT/g) ?? []).length;
+  result['clientIkeAuth'] = (clientAfter.match(/IKE_AUTH/g) ?? []).length;
+  result['clientRetransmits'] = (clientAfter.match(/retransmit \d+ of request/g) ?? []).length;
+  result['clientEstablished'] = (clientAfter.match(/IKE_SA \S+ established/g) ?? []).length;
+  return clientAfter;
 }

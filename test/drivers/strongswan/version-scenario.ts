@@ -16,16 +16,17 @@
  *
  * Writes OUTDIR/result.json (what the test asserts), swanctl listings and the charons' logs.
  */
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readIdentityFile } from '../../../lib/crypto/key-files.js';
 import { openBlob } from '../../../lib/format/envelope.js';
 import type { ChildSa } from '../../../lib/model/child-sa.js';
 import { childKeySets, ikeKeySets, parseDumps } from './charon-log.js';
 import { listedSpis } from './scenarios.js';
-import { env, ipsecCtx, run, scenarioSetup, sleep } from './scenario-kit.js';
+import { checkCarriesOnAfterMove, env, ipsecCtx, run, scenarioSetup, sleep } from './scenario-kit.js';
 
-const { out, dir, gwbNs, timeline, mark, step, pingOk, logOf, uri } = scenarioSetup('version-scenario.js OUTDIR');
+const kit = scenarioSetup('version-scenario.js OUTDIR');
+const { out, dir, gwbNs, mark, step, pingOk, logOf, uri, finish } = kit;
 const result: Record<string, unknown> = {};
 const hex = (b: Uint8Array | undefined) => (b === undefined ? undefined : Buffer.from(b).toString('hex'));
 
@@ -114,35 +115,7 @@ try {
   mark('address moved');
   result['pingAfterMove'] = await pingOk();
 
-  // DPD: the client (dpd_delay 4 s) asks once nothing came in for 4 s.
-  await sleep(5500);
-  result['clientDpdSent'] = /sending DPD request/.test(logOf('cl').slice(clientLogMark));
-  result['gwbDpdAnswered'] = /parsed INFORMATIONAL request \d+ \[ \]/.test(logOf('gwb').slice(gwbLogMark));
-  mark('dpd');
-
-  // B rekeys the CHILD SA, then the IKE SA.
-  const listBefore = listedSpis(await step('swanctl', 'gwb', '--list-sas'));
-  await step('swanctl', 'gwb', '--rekey', '--child', 'net');
-  await sleep(1500);
-  const listChild = listedSpis(await step('swanctl', 'gwb', '--list-sas'));
-  result['childRekeyed'] = listChild.childIn.some((spi) => !listBefore.childIn.includes(spi));
-  result['pingAfterChildRekey'] = await pingOk();
-  mark('child rekey');
-
-  await step('swanctl', 'gwb', '--rekey', '--ike', 'rw');
-  await sleep(1500);
-  const listIke = listedSpis(await step('swanctl', 'gwb', '--list-sas'));
-  const listClientIke = listedSpis(await step('swanctl', 'cl', '--list-sas'));
-  result['ikeRekeyed'] = listIke.ike.length === 1 && !listBefore.ike.includes(listIke.ike[0] as string);
-  result['clientSeesNewIke'] = listClientIke.ike.length === 1 && listClientIke.ike[0] === listIke.ike[0];
-  result['pingAfterIkeRekey'] = await pingOk();
-  mark('ike rekey');
-
-  const clientAfter = logOf('cl').slice(clientLogMark);
-  writeFileSync(join(out, 'charon-cl-after-move.log'), clientAfter);
-  result['clientIkeSaInit'] = (clientAfter.match(/IKE_SA_INIT/g) ?? []).length;
-  result['clientIkeAuth'] = (clientAfter.match(/IKE_AUTH/g) ?? []).length;
-  result['clientRetransmits'] = (clientAfter.match(/retransmit \d+ of request/g) ?? []).length;
+  await checkCarriesOnAfterMove(kit, result, { client: clientLogMark, gwb: gwbLogMark });
 
   // get from B (6.0.1): its RESYNC answer is decoded with the v4 numbering; the keys must be
   // the ones B derived itself (its IKE rekey above, the CHILD rekey the RESYNC made).
@@ -189,13 +162,5 @@ try {
 } catch (error) {
   result['error'] = error instanceof Error ? error.message : String(error);
 } finally {
-  result['timeline'] = timeline;
-  writeFileSync(join(out, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
-  for (const node of ['gw', 'gwb', 'cl']) {
-    try {
-      copyFileSync(join(dir, node, 'charon.log'), join(out, `charon-${node}.log`));
-    } catch {
-      // not started
-    }
-  }
+  finish(result);
 }
