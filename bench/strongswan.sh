@@ -101,6 +101,26 @@ exec env LD_PRELOAD=$load_tester /usr/lib/ipsec/charon "\$@"
 EOF
 chmod 0755 "$out/charon-load-tester"
 
+# log_conf NODEDIR: charon's level-1 file log (no keys), flushed per line, and no syslog.
+log_conf() {
+  cat <<EOF
+  filelog {
+    charon {
+      path = $1/charon.log
+      default = 1
+      time_format = %T
+      time_add_ms = yes
+      flush_line = yes
+    }
+  }
+  syslog {
+    daemon {
+      default = -1
+    }
+  }
+EOF
+}
+
 # gateway_conf NODEDIR HA(0|1): a gateway's strongswan.conf. kernel-libipsec before
 # kernel-netlink (which still gives kernel-net); dos_protection = no, since every client comes
 # from one address; a hash table sized for 1000 IKE SAs; logs at level 1 (no keys).
@@ -116,20 +136,7 @@ charon {
   dos_protection = no
   ikesa_table_size = 1024
   ikesa_table_segments = 16
-  filelog {
-    charon {
-      path = $nodedir/charon.log
-      default = 1
-      time_format = %T
-      time_add_ms = yes
-      flush_line = yes
-    }
-  }
-  syslog {
-    daemon {
-      default = -1
-    }
-  }
+$(log_conf "$nodedir")
   plugins {$( ((ha)) && printf '\n    ha {\n      local = 127.0.0.1\n      remote = 127.0.0.2%s\n    }' "${BENCH_HA_HEARTBEAT:+
       heartbeat_delay = $BENCH_HA_HEARTBEAT}")
   }
@@ -191,20 +198,7 @@ charon {
   install_virtual_ip = no
   ikesa_table_size = 1024
   ikesa_table_segments = 16
-  filelog {
-    charon {
-      path = $nodedir/charon.log
-      default = 1
-      time_format = %T
-      time_add_ms = yes
-      flush_line = yes
-    }
-  }
-  syslog {
-    daemon {
-      default = -1
-    }
-  }
+$(log_conf "$nodedir")
   plugins {
     load-tester {
       enable = yes

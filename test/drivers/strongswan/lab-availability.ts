@@ -26,6 +26,12 @@ export const missing =
         ? 'strongSwan with the ha plugin is not installed'
         : undefined;
 
+/** The proposal sets the move scenarios run with: with-lab flags, and a name for the test title. */
+export const LAB_PROPOSALS = [
+  { name: 'AES-GCM, x25519', args: [] },
+  { name: 'AES-CBC/SHA-256, MODP-2048, PFS', args: ['--ike-proposal', 'aes256-sha256-modp2048', '--esp-proposal', 'aes128-sha256-modp2048'] },
+] as const;
+
 /** Why charons with the kernel's own ESP cannot run here (they need the user-mode-Linux lab). */
 export const umlMissing = missing ?? (existsSync(process.env['LAB_KERNEL'] ?? '/usr/bin/linux.uml') ? undefined : 'the user-mode-Linux lab is not installed (sudo lab/install-deps)');
 

@@ -12,7 +12,7 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { inCi, missing, runLabScenario } from './lab-availability.js';
+import { LAB_PROPOSALS, inCi, missing, runLabScenario } from './lab-availability.js';
 
 interface Result {
   error?: string;
@@ -25,7 +25,7 @@ interface Result {
   [key: string]: unknown;
 }
 
-async function scenario(t: { log: (...v: unknown[]) => void; teardown: (f: () => void) => void }, variant: string, proposals: string[] = []): Promise<Result> {
+async function scenario(t: { log: (...v: unknown[]) => void; teardown: (f: () => void) => void }, variant: string, proposals: readonly string[] = []): Promise<Result> {
   const out = await runLabScenario(t, ['--with-b', '--client-dpd', '4s', ...proposals, '--no-start', '--timeout', '150'], 'move-scenario', [variant]);
   return JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as Result;
 }
@@ -36,11 +36,7 @@ if (missing !== undefined && !inCi) {
     t.pass();
   });
 } else {
-  const PROPOSALS = [
-    { name: 'AES-GCM, x25519', args: [] },
-    { name: 'AES-CBC/SHA-256, MODP-2048, PFS', args: ['--ike-proposal', 'aes256-sha256-modp2048', '--esp-proposal', 'aes128-sha256-modp2048'] },
-  ];
-  for (const proposal of PROPOSALS) {
+  for (const proposal of LAB_PROPOSALS) {
     test(`lab: get from charon A, put to charon B, move the address: B carries on the same IKE and CHILD SAs without a new IKE_SA_INIT (${proposal.name})`, async (t) => {
       if (missing !== undefined) return t.fail(`the strongSwan lab cannot run in CI: ${missing}`);
       t.timeout(180_000);

@@ -14,7 +14,7 @@
 import test from 'ava';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { inCi, missing as labMissing, runLabScenario } from './lab-availability.js';
+import { LAB_PROPOSALS, inCi, missing as labMissing, runLabScenario } from './lab-availability.js';
 
 const CHARON6 = '/opt/ipsec-ctx/strongswan-6.0.1';
 const missing = labMissing ?? (existsSync(`${CHARON6}/libexec/ipsec/charon`) ? undefined : `strongSwan 6.0.1 is not built in ${CHARON6} (lab/strongswan/build-charon6)`);
@@ -57,11 +57,7 @@ if (missing !== undefined && !inCi) {
     t.pass();
   });
 } else {
-  const PROPOSALS = [
-    { name: 'AES-GCM, x25519', args: [] },
-    { name: 'AES-CBC/SHA-256, MODP-2048, PFS', args: ['--ike-proposal', 'aes256-sha256-modp2048', '--esp-proposal', 'aes128-sha256-modp2048'] },
-  ];
-  for (const proposal of PROPOSALS) {
+  for (const proposal of LAB_PROPOSALS) {
     test(`lab: get --move from charon 5.9.8 (HA v3), put to charon 6.0.1 (HA v4): B carries on the same SAs, and a get from B has B's own keys (${proposal.name})`, async (t) => {
       if (missing !== undefined) return t.fail(`the strongSwan 6.0.1 lab cannot run in CI: ${missing}`);
       t.timeout(180_000);
