@@ -27,6 +27,7 @@ import { encodeMessage } from './codec.js';
 import { type PlannedIkeSa, planSync } from './from-model.js';
 import { HaPeer } from './ha-peer.js';
 import { PacedHaSender } from './paced-sender.js';
+import { refuseHeldIkeSas, refuseMissingNames } from './put-checks.js';
 import { overlayKernelCounters, writeKernelCounters } from './kernel-counters.js';
 import { LAYOUT_VERSION, type Layout } from './protocol.js';
 import { type StrongswanTarget, parseStrongswanUri } from './strongswan-uri.js';
@@ -227,36 +228,12 @@ export class StrongswanGateway implements Driver {
 
   private async applyWith(peer: HaPeer, version: () => number | undefined, context: Context, options: ApplyOptions): Promise<ApplyReport> {
     return this.withVici(async (vici, config) => {
-      // 1. Names the target must have: charon looks both up by name and drops what it lacks.
-      const missing: string[] = [];
-      for (const ike of context.ikeSas) {
-        const conn = config.connections.get(ike.connection);
-        if (!conn) {
-          missing.push(`connection ${JSON.stringify(ike.connection)}`);
-          continue;
-        }
-        for (const child of context.childSas) {
-          const name = child.ikeSaId === ike.id ? child.negotiation?.connection : undefined;
-          if (name !== undefined && !conn.children.has(name)) missing.push(`CHILD config ${JSON.stringify(name)} in connection ${JSON.stringify(ike.connection)}`);
-        }
-      }
-      if (missing.length > 0) {
-        const unique = [...new Set(missing)];
-        throw new GatewayError('strongswan.missing_connection', `${this.uri}: the target charon has no ${unique.join(', ')}; nothing was sent`, {
-          hint: 'load the same swanctl connections (names, CHILD names) on the target first: charon takes synced SAs only into configs of the same name',
-        });
-      }
-      // 2. Keys charon will derive, and the messages.
+      // 1. Names the target must have; 2. the keys charon will derive, and the messages;
+      // 3. no IKE SA the target already holds.
+      refuseMissingNames(this.uri, context, config);
       const releaseLayout = layoutForRelease(config.release);
       const plan = planSync(context, releaseLayout);
-      // 3. Conflicts: an IKE SA the target already holds.
-      const existing = new Map((await listSas(vici)).map((sa) => [sa.spis, sa]));
-      const conflicts = plan.filter((p) => existing.has(`${hex(p.ike.spiInitiator)}${hex(p.ike.spiResponder)}`));
-      if (conflicts.length > 0) {
-        throw new GatewayError('gateway.conflict', `${this.uri}: the target already holds ${describeIkeSa(conflicts[0]!.ike)}${conflicts.length > 1 ? ` (and ${conflicts.length - 1} more)` : ''}; nothing was sent`, {
-          hint: 'terminate it on the target first; --replace is not supported by the strongswan: driver',
-        });
-      }
+      refuseHeldIkeSas(this.uri, plan, await listSas(vici));
       const changes: PlannedChange[] = plan.flatMap((p) => [
         { kind: 'ike' as const, action: 'add' as const, description: describeIkeSa(p.ike) },
         ...p.children.flatMap((c) => [c.inbound, c.outbound].map((sa) => ({ kind: 'child' as const, action: 'add' as const, description: describeChildSa(sa) }))),

@@ -150,7 +150,7 @@ test.serial('strongswan: put refuses a target that speaks another HA protocol ve
   t.is(received.length, 0);
 });
 
-test.serial('strongswan: put refuses a target that lacks the connection or CHILD config, before listening for HA', async (t) => {
+test.serial('strongswan: put refuses a target that lacks the connection or CHILD config, before sending anything', async (t) => {
   const { driver, received } = await fakeTarget(t, '5.9.8', 3, { other: ['net'] });
   await t.throwsAsync(driver.apply(fixtureContext(0), { replace: false, dryRun: false }), { code: 'strongswan.missing_connection', message: /no connection "rw"; nothing was sent/ });
   const second = await fakeTarget(t, '5.9.8', 3, { rw: ['other'] });
