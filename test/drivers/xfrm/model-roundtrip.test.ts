@@ -6,7 +6,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { deepStrictEqual } from 'node:assert/strict';
-import { isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 import { canonicalAddress } from '../../../lib/model/address.js';
 import { readAddress, writeAddress } from '../../../lib/drivers/xfrm/address.js';
 import { splitMessages } from '../../../lib/drivers/xfrm/netlink.js';
@@ -43,6 +43,16 @@ test('DELSA and DELPOLICY name the entry the way the kernel looks it up', (t) =>
   const [delPolicy] = splitMessages(delPolicyMessage(policy));
   t.is(delPolicy!.type, XFRM_MSG.DELPOLICY);
   t.is(Buffer.from(delPolicy!.payload).readUInt32LE(56), policy.index!);
+});
+
+test('an address is written exactly when node calls it IPv4 or IPv6 (the dotted-quad fast path refuses the rest)', (t) => {
+  const spellings = ['0.0.0.0', '255.255.255.255', '01.2.3.4', '1.2.3', '1.2.3.4.5', '256.1.1.1', '1..2.3', '1.2.3.4 ', '10.0.0.00', '1.2.3.04', 'a.b.c.d', '::1', '::ffff:1.2.3.4', '1::'];
+  for (const address of spellings) {
+    const expected = isIPv4(address) || isIPv6(address);
+    const write = () => writeAddress(new Uint8Array(16), 0, address);
+    if (expected) t.notThrows(write, address);
+    else t.throws(write, { code: 'gateway.bad_address' }, address);
+  }
 });
 
 test('addresses survive xfrm_address_t in their canonical spelling', (t) => {
