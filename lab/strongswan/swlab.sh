@@ -126,49 +126,24 @@ secrets {
 }
 EOF
   ((with_b)) && cp "$dir/gw/swanctl/swanctl.conf" "$dir/gwb/swanctl/swanctl.conf"
+  # One client: connection rw, identity cl.lab; N clients: rw1..rwN, cl1.lab..clN.lab.
+  local conns=(rw:cl.lab) i
   if ((clients > 1)); then
-    swlab_clients_conf "$ike" "$esp" "$dpd" "$clients" >"$dir/cl/swanctl/swanctl.conf"
-    return 0
+    conns=()
+    for ((i = 1; i <= clients; i++)); do conns+=("rw$i:cl$i.lab"); done
   fi
-  cat >"$dir/cl/swanctl/swanctl.conf" <<EOF
-connections {
-  rw {
-    local_addrs = 10.0.0.2
-    remote_addrs = 10.0.0.1
-    vips = 0.0.0.0
-    proposals = $ike${dpd:+
-    dpd_delay = $dpd}
-    local {
-      auth = psk
-      id = cl.lab
-    }
-    remote {
-      auth = psk
-      id = gw.lab
-    }
-    children {
-      net {
-        remote_ts = 10.10.1.0/24
-        esp_proposals = $esp
-      }
-    }
-  }
-}
-secrets {
-  ike-rw {
-    secret = "$SWLAB_PSK"
-  }
-}
-EOF
+  swlab_clients_conf "$ike" "$esp" "$dpd" "${conns[@]}" >"$dir/cl/swanctl/swanctl.conf"
 }
 
-# swlab_clients_conf IKE ESP DPD N: the client's swanctl.conf with connections rw1..rwN.
+# swlab_clients_conf IKE ESP DPD NAME:ID...: the client's swanctl.conf, one connection NAME
+# with identity ID per argument, all to the gateway's one `rw` connection.
 swlab_clients_conf() {
-  local ike=$1 esp=$2 dpd=$3 n=$4 i
+  local ike=$1 esp=$2 dpd=$3 conn
+  shift 3
   echo "connections {"
-  for ((i = 1; i <= n; i++)); do
+  for conn in "$@"; do
     cat <<EOF
-  rw$i {
+  ${conn%%:*} {
     local_addrs = 10.0.0.2
     remote_addrs = 10.0.0.1
     vips = 0.0.0.0
@@ -176,7 +151,7 @@ swlab_clients_conf() {
     dpd_delay = $dpd}
     local {
       auth = psk
-      id = cl$i.lab
+      id = ${conn#*:}
     }
     remote {
       auth = psk
