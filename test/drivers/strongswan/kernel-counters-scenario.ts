@@ -34,7 +34,7 @@ const clNs = readFileSync(join(dir, 'cl', 'netns'), 'utf8').trim();
 const gwNs = readFileSync(join(dir, 'gw', 'netns'), 'utf8').trim();
 
 /** One SA of `ip -s xfrm state`: its counters and replay statistics, as decimal strings. */
-interface KernelSaCounters {
+export interface KernelSaCounters {
   spi: string;
   src: string;
   dst: string;

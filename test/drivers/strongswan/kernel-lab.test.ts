@@ -13,18 +13,9 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+// Type only: importing the scenario's values would run the scenario.
+import type { KernelSaCounters as KernelSa } from './kernel-counters-scenario.js';
 import { inCi, runLabScenario, umlMissing } from './lab-availability.js';
-
-interface KernelSa {
-  spi: string;
-  oseq: string;
-  seq: string;
-  bitmap: string;
-  replayWindowDrops: number;
-  replayDrops: number;
-  integrityFailures: number;
-  packets: number;
-}
 
 interface Result {
   error?: string;
