@@ -23,11 +23,11 @@ import { GatewayError } from '../../errors.js';
 import type { Context } from '../../model/context.js';
 import { encodeMessage } from './codec.js';
 import { HaPeer } from './ha-peer.js';
-import { LAYOUT_VERSION } from './protocol.js';
+import { ALL_SEGMENTS, LAYOUT_VERSION } from './protocol.js';
 import type { StrongswanTarget } from './strongswan-uri.js';
 import { overlayKernelCounters } from './kernel-counters.js';
 import { trackerToContext } from './to-model.js';
-import { type DaemonConfig, ViciClient, daemonConfig, listSas } from './vici.js';
+import { type DaemonConfig, ViciClient, authenticationOf, daemonConfig, listSas } from './vici.js';
 import { layoutForRelease } from './version.js';
 
 export interface FollowOptions {
@@ -69,15 +69,6 @@ export interface FollowReport {
   preexistingIkeSas: number;
 }
 
-const AUTH_CLASSES: Readonly<Record<string, 'pubkey' | 'psk' | 'eap' | 'xauth'>> = {
-  any: 'pubkey',
-  'public key': 'pubkey',
-  'pre-shared key': 'psk',
-  EAP: 'eap',
-  XAuth: 'xauth',
-};
-
-const ALL_SEGMENTS = Array.from({ length: 16 }, (_, i) => i + 1);
 
 async function readConfig(path: string): Promise<{ config: DaemonConfig; established: number }> {
   const vici = await ViciClient.connect(path);
@@ -151,10 +142,8 @@ export async function followGateway(target: StrongswanTarget, options: FollowOpt
       source: target.gateway,
       nowMs: nowMs(),
       authentication: (connection) => {
-        const conn = config.connections.get(connection);
-        if (!conn) missingConfig = true;
-        const map = (cls: string | undefined) => AUTH_CLASSES[cls ?? 'any'] ?? 'pubkey';
-        return { local: map(conn?.localAuth), remote: map(conn?.remoteAuth) };
+        if (!config.connections.has(connection)) missingConfig = true;
+        return authenticationOf(config, connection);
       },
     });
 

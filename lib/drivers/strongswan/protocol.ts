@@ -159,3 +159,6 @@ export const EXTENSION = {
 
 /** In a v5 IKE_UPDATE, a CONDITIONS/EXTENSIONS value with this bit carries the private bits. */
 export const PRIVATE_MARKER = 0x8000_0000;
+
+/** charon's segments are numbered 1..segment_count, at most 16; 0 in TAKE/DROP means all. */
+export const ALL_SEGMENTS: readonly number[] = Array.from({ length: 16 }, (_, i) => i + 1);

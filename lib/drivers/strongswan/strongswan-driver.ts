@@ -29,18 +29,16 @@ import { HaPeer } from './ha-peer.js';
 import { PacedHaSender } from './paced-sender.js';
 import { refuseHeldIkeSas, refuseMissingNames } from './put-checks.js';
 import { overlayKernelCounters, writeKernelCounters } from './kernel-counters.js';
-import { LAYOUT_VERSION, type Layout } from './protocol.js';
+import { ALL_SEGMENTS, LAYOUT_VERSION, type Layout } from './protocol.js';
 import { type StrongswanTarget, parseStrongswanUri } from './strongswan-uri.js';
 import { trackerToContext } from './to-model.js';
-import { type DaemonConfig, type ListedIkeSa, ViciClient, daemonConfig, listSas } from './vici.js';
+import { type DaemonConfig, type ListedIkeSa, ViciClient, authenticationOf, daemonConfig, listSas } from './vici.js';
 import { SUPPORTED_VERSIONS, layoutForRelease } from './version.js';
 
 export async function openStrongswanGateway(rest: string, env: DriverEnvironment): Promise<Driver> {
   return new StrongswanGateway(parseStrongswanUri(rest), env);
 }
 
-/** charon's segments are numbered 1..segment_count, at most 16; 0 in TAKE/DROP means all. */
-const ALL_SEGMENTS = Array.from({ length: 16 }, (_, i) => i + 1);
 
 export interface ReadReport {
   /** CHILD SAs the gateway rekeyed because of the RESYNC (each a CREATE_CHILD_SA with its peer). */
@@ -50,14 +48,6 @@ export interface ReadReport {
   listedChildSas: number;
   skipped: string[];
 }
-
-const AUTH_CLASSES: Readonly<Record<string, 'pubkey' | 'psk' | 'eap' | 'xauth'>> = {
-  any: 'pubkey',
-  'public key': 'pubkey',
-  'pre-shared key': 'psk',
-  EAP: 'eap',
-  XAuth: 'xauth',
-};
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -141,11 +131,7 @@ export class StrongswanGateway implements Driver {
       const { context: announced, skipped } = trackerToContext(peer.tracker, {
         source: this.target.gateway,
         nowMs,
-        authentication: (connection) => {
-          const conn = config.connections.get(connection);
-          const map = (cls: string | undefined) => AUTH_CLASSES[cls ?? 'any'] ?? 'pubkey';
-          return { local: map(conn?.localAuth), remote: map(conn?.remoteAuth) };
-        },
+        authentication: (connection) => authenticationOf(config, connection),
         // After an IKE rekey charon's RESYNC has no virtual IPs for the SA; vici lists them.
         remoteVirtualIps: (sa) => listedBySpis.get(sa.key)?.remoteVips,
       });
@@ -263,7 +249,7 @@ export class StrongswanGateway implements Driver {
         this.env.notice?.(`${this.uri}: the target speaks HA protocol version ${spoken} (strongSwan ${config.release})`);
         if (options.dryRun) return { changes, applied: false, warnings };
         const layout: Layout = releaseLayout;
-        const send = (type: 'segmentTake' | 'segmentDrop' | 'status', segments: number[]) =>
+        const send = (type: 'segmentTake' | 'segmentDrop' | 'status', segments: readonly number[]) =>
           peer.send(encodeMessage({ layout, type, attributes: segments.map((segment) => ({ name: 'segment' as const, value: segment })) }));
 
         // From here until the hand-back, SIGINT/SIGTERM do not end the process half way: they

@@ -311,6 +311,27 @@ export interface DaemonConfig {
   connections: Map<string, { children: Set<string>; localAuth?: string; remoteAuth?: string }>;
 }
 
+type AuthMethodName = 'pubkey' | 'psk' | 'eap' | 'xauth';
+
+/** vici's auth round classes (`local-1`/`remote-1` `class`) as the model names them. */
+const AUTH_CLASSES: Readonly<Record<string, AuthMethodName>> = {
+  any: 'pubkey',
+  'public key': 'pubkey',
+  'pre-shared key': 'psk',
+  EAP: 'eap',
+  XAuth: 'xauth',
+};
+
+/**
+ * The authentication methods of a connection's first rounds, which HA never syncs; a class
+ * ipsec-ctx does not know, or a connection the daemon lacks, counts as public key.
+ */
+export function authenticationOf(config: DaemonConfig, connection: string): { local: AuthMethodName; remote: AuthMethodName } {
+  const conn = config.connections.get(connection);
+  const method = (cls: string | undefined) => AUTH_CLASSES[cls ?? 'any'] ?? 'pubkey';
+  return { local: method(conn?.localAuth), remote: method(conn?.remoteAuth) };
+}
+
 export interface ListedChildSa {
   name: string;
   state: string;
