@@ -15,6 +15,11 @@
 
 SWLAB_CHARON=/usr/lib/ipsec/charon
 SWLAB_PSK=ipsec-ctx-lab-psk-0123456789
+# "C=CH, O=ipsec-ctx lab, CN=carol" with CN a UTF8String (strongSwan would write a
+# PrintableString from that text), and a key ID that prints like an FQDN.
+SWLAB_DN_ID="asn1dn:#3035310b300906035504061302434831163014060355040a130d69707365632d637478206c6162310e300c06035504030c056361726f6c"
+SWLAB_KEY_ID="keyid:#636c322d6b6579"
+
 
 # swlab_setup DIR ID IKE_PROPOSAL ESP_PROPOSAL HA(0|1) HA_LOCAL HA_REMOTE [WITH_B(0|1) [CLIENT_DPD [CLIENTS]]]
 #
@@ -23,7 +28,9 @@ SWLAB_PSK=ipsec-ctx-lab-psk-0123456789
 # loopback) but without 10.0.0.1: its veth has 10.0.0.3 until `swlab-ctl move` moves 10.0.0.1
 # from gw to it. The client then sits on a bridge br0 joining both gateways' links.
 # CLIENT_DPD (e.g. 2s) sets the client's dpd_delay. CLIENTS > 1 gives the client charon that
-# many connections rw1..rwN (identities cl1.lab..clN.lab, one virtual IP each, CHILD `net`),
+# many connections rw1..rwN (one virtual IP each, CHILD `net`; identities cl3.lab..clN.lab,
+# and for rw1 a distinguished name whose CN is a UTF8String and for rw2 a key ID, the two
+# identities whose printed text is not exact, SWLAB_DN_ID and SWLAB_KEY_ID),
 # all to the gateways' one `rw` connection, and the gateways dos_protection = no (every IKE SA
 # comes from the one client address, so more than 5 half-open ones would trigger cookies).
 swlab_setup() {
@@ -130,7 +137,8 @@ EOF
   local conns=(rw:cl.lab) i
   if ((clients > 1)); then
     conns=()
-    for ((i = 1; i <= clients; i++)); do conns+=("rw$i:cl$i.lab"); done
+    conns=("rw1:$SWLAB_DN_ID" "rw2:$SWLAB_KEY_ID")
+    for ((i = 3; i <= clients; i++)); do conns+=("rw$i:cl$i.lab"); done
   fi
   swlab_clients_conf "$ike" "$esp" "$dpd" "${conns[@]}" >"$dir/cl/swanctl/swanctl.conf"
 }
@@ -151,7 +159,7 @@ swlab_clients_conf() {
     dpd_delay = $dpd}
     local {
       auth = psk
-      id = ${conn#*:}
+      id = "${conn#*:}"
     }
     remote {
       auth = psk

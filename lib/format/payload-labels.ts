@@ -119,4 +119,8 @@ export const PAYLOAD_LABELS = [
   'end',
   'startPort',
   'endPort',
+  // exact identity encodings (DNs, key IDs)
+  'identityEncodings',
+  'data',
+  'remoteEap',
 ] as const;

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { DH_GROUPS, ENCRYPTION, INTEGRITY, PRF, encryptionKeyBytes, encryptionNames, integrityNames, prfNames } from './algorithms.js';
 import { Address, Endpoint } from './common.js';
-import { bytes, isAllZero, label, localId, u32, unixSeconds } from './leaves.js';
+import { bytes, isAllZero, label, localId, u32, u8, unixSeconds } from './leaves.js';
 import { secret } from './secret.js';
 
 export const IkeProposal = z.strictObject({
@@ -83,6 +83,21 @@ export const StrongswanIkeState = z.strictObject({
   extensions: u32(),
 });
 
+/**
+ * An identity as IKE carries it (RFC 7296 §3.5): the ID type and its data. The text form in
+ * `localIdentity`/`remoteIdentity` is how strongSwan prints an identity, and for some it loses
+ * bytes: a distinguished name's text does not say which ASN.1 string types its values had, a
+ * key ID prints as hex or as text. A driver that reads identities from IKE (`strongswan:`)
+ * adds the encoding for those, so a target gets back exactly the identity the peer
+ * authenticated with; addresses, FQDNs, e-mail addresses and %any round-trip through the
+ * text and carry no encoding.
+ */
+export const IdentityEncoding = z.strictObject({
+  type: u8(),
+  data: bytes({ max: 255 }),
+});
+export type IdentityEncoding = z.infer<typeof IdentityEncoding>;
+
 export const IkeSa = z
   .strictObject({
     id: localId(),
@@ -105,6 +120,10 @@ export const IkeSa = z
     childSaIds: z.array(localId()),
     /** The EAP identity the peer authenticated with, when it differs from `remoteIdentity`. */
     remoteEapIdentity: label().optional(),
+    /** The encodings of identities whose text form is not exact (see IdentityEncoding). */
+    identityEncodings: z
+      .strictObject({ local: IdentityEncoding.optional(), remote: IdentityEncoding.optional(), remoteEap: IdentityEncoding.optional() })
+      .optional(),
     /** Virtual IPs assigned to the peer (from an address pool), if any. */
     remoteVirtualIps: z.array(Address).optional(),
     derivation: IkeDerivation.optional(),

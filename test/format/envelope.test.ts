@@ -26,8 +26,8 @@ for (const name of GATEWAY_FIXTURES) {
 
 test('random contexts of every shape seal and open to the same context', (t) => {
   fc.assert(
-    fc.property(fc.string(), fc.nat(4), fc.nat(3), fc.nat(3), (seed, ikeSas, childPairsPerIke, looseChildren) => {
-      const context = randomContext(seed, { ikeSas, childPairsPerIke, looseChildren });
+    fc.property(fc.string(), fc.nat(4), fc.nat(3), fc.nat(3), fc.boolean(), (seed, ikeSas, childPairsPerIke, looseChildren, exactIdentities) => {
+      const context = randomContext(seed, { ikeSas, childPairsPerIke, looseChildren, exactIdentities });
       t.deepEqual(openBlob(sealFor(context, seed), asBob).context, context);
     }),
     { numRuns: 60 },

@@ -14,7 +14,23 @@ export interface ContextShape {
   ikeSas: number;
   childPairsPerIke: number;
   looseChildren: number;
+  /**
+   * Give each IKE SA's local identity (a distinguished name) its exact DER encoding, as the
+   * strongswan: driver records it. Off by default, so that the contexts the test vectors
+   * were made from stay the same.
+   */
+  exactIdentities?: boolean;
 }
+
+/** DER of a distinguished name of UTF8String values, each part short (one length byte). */
+function derName(parts: readonly [oid: readonly number[], value: string][]): Uint8Array {
+  const tlv = (tag: number, body: Uint8Array) => new Uint8Array([tag, body.byteLength, ...body]);
+  const rdns = parts.map(([oid, value]) => tlv(0x31, tlv(0x30, new Uint8Array([...tlv(0x06, new Uint8Array(oid)), ...tlv(0x0c, new TextEncoder().encode(value))]))));
+  return tlv(0x30, new Uint8Array(rdns.flatMap((rdn) => [...rdn])));
+}
+
+const OID_CN = [0x55, 0x04, 0x03];
+const OID_O = [0x55, 0x04, 0x0a];
 
 class Draw {
   private readonly random;
@@ -212,7 +228,9 @@ export function randomContext(seed: string, shape: ContextShape, nowMs = 1_795_6
         policies.push(policyFor(d, `p${policies.length}`, child, direction));
       }
     }
-    ikeSas.push(ikeSa(d, `i${i}`, family, local, remote, ids, now));
+    const ike = ikeSa(d, `i${i}`, family, local, remote, ids, now);
+    if (shape.exactIdentities) ike.identityEncodings = { local: { type: 9, data: derName([[OID_CN, `gw-i${i}`], [OID_O, 'Example']]) } };
+    ikeSas.push(ike);
   }
   for (let k = 0; k < shape.looseChildren; k++, reqid++) {
     const family = d.pick(['ipv4', 'ipv6'] as const);

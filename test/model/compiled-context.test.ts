@@ -31,7 +31,7 @@ const FORMS = {
 
 /** A random context in one of its forms. */
 const anyInput = fc
-  .record({ seed: fc.string(), ikeSas: fc.nat(3), childPairsPerIke: fc.nat(2), looseChildren: fc.nat(2), form: fc.constantFrom(...(Object.keys(FORMS) as (keyof typeof FORMS)[])) })
+  .record({ seed: fc.string(), ikeSas: fc.nat(3), childPairsPerIke: fc.nat(2), looseChildren: fc.nat(2), exactIdentities: fc.boolean(), form: fc.constantFrom(...(Object.keys(FORMS) as (keyof typeof FORMS)[])) })
   .map(({ seed, form, ...shape }) => FORMS[form](randomContext(seed, shape)));
 
 /** The compiled function and parseContext() agree with the interpreted model on `input`. */

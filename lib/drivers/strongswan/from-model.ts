@@ -17,8 +17,8 @@ import type { ChildSa, TrafficSelector } from '../../model/child-sa.js';
 import type { Context } from '../../model/context.js';
 import type { IkeSa } from '../../model/ike-sa.js';
 import type { HaAttribute, HaMessage } from './codec.js';
-import { type HaHost, type HaIdentity, type HaTrafficSelector, parseAddress } from './encodings.js';
-import { ID_TYPE } from './identity.js';
+import type { HaHost, HaTrafficSelector } from './encodings.js';
+import { identityToIke } from './identity.js';
 import { type ChildKeys, deriveChildKeys, deriveIkeKeys } from './keymat.js';
 import { CONDITION, EXTENSION, type Layout } from './protocol.js';
 import { DH_IDS, ENCRYPTION_IDS, INTEGRITY_IDS, PRF_IDS } from './transforms.js';
@@ -47,26 +47,6 @@ function encryptionLength(name: string, keySize: number): number | undefined {
 
 const family = (address: string) => (address.includes(':') ? 10 : 2);
 const host = (address: string, port: number): HaHost => ({ family: family(address), port, address });
-
-/**
- * An identity as the model spells it (strongSwan's printing) back to its IKE form. Only the
- * unambiguous forms: addresses, e-mail addresses, FQDNs, %any.
- * @throws GatewayError `strongswan.unsupported_identity`
- */
-export function parseIdentity(text: string, where: string): HaIdentity {
-  if (text === '%any') return { type: ID_TYPE.any, data: new Uint8Array(0) };
-  try {
-    const raw = parseAddress(text);
-    return { type: raw.length === 4 ? ID_TYPE.ipv4 : ID_TYPE.ipv6, data: raw };
-  } catch {
-    // not an address
-  }
-  if (/^[^\s@=,]+@[^\s@=,]+$/.test(text)) return { type: ID_TYPE.rfc822, data: new TextEncoder().encode(text) };
-  if (/^[A-Za-z0-9.-]+$/.test(text)) return { type: ID_TYPE.fqdn, data: new TextEncoder().encode(text) };
-  throw new GatewayError('strongswan.unsupported_identity', `${where}: identity ${JSON.stringify(text)} is not an address, FQDN or e-mail address; ipsec-ctx cannot send it over HA yet`, {
-    hint: 'distinguished names and key IDs are not supported by the strongswan: driver yet',
-  });
-}
 
 const selector = (ts: TrafficSelector): HaTrafficSelector => ({
   tsType: ts.start.includes(':') ? 8 : 7,
@@ -242,11 +222,14 @@ function messagesFor(ike: IkeSa, children: ChildPair[], layout: Layout, where: s
   ];
   const conditions = conditionsOf(ike);
   const extensions = extensionsOf(ike);
+  const encodings = ike.identityEncodings;
   const update: HaAttribute[] = [
     { name: 'ikeId', value: id },
-    { name: 'localId', value: parseIdentity(ike.localIdentity, where) },
-    { name: 'remoteId', value: parseIdentity(ike.remoteIdentity, where) },
-    ...(ike.remoteEapIdentity !== undefined ? ([{ name: 'remoteEapId', value: parseIdentity(ike.remoteEapIdentity, where) }] as HaAttribute[]) : []),
+    { name: 'localId', value: identityToIke(ike.localIdentity, encodings?.local, `${where} local identity`) },
+    { name: 'remoteId', value: identityToIke(ike.remoteIdentity, encodings?.remote, `${where} remote identity`) },
+    ...(ike.remoteEapIdentity !== undefined
+      ? ([{ name: 'remoteEapId', value: identityToIke(ike.remoteEapIdentity, encodings?.remoteEap, `${where} EAP identity`) }] as HaAttribute[])
+      : []),
     { name: 'localAddr', value: host(ike.local.address, ike.local.port) },
     { name: 'remoteAddr', value: host(ike.remote.address, ike.remote.port) },
     { name: 'conditions', value: conditions },

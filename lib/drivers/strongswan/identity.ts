@@ -2,9 +2,15 @@
  * IKE identities (RFC 7296 §3.5) as strongSwan prints them (`swanctl --list-sas`), which is
  * how the model spells `localIdentity`/`remoteIdentity`: addresses, FQDNs and e-mail
  * addresses as text, distinguished names as "C=CH, O=Org, CN=host", anything else as hex.
+ *
+ * Only addresses, FQDNs, e-mail addresses and %any can be turned back from that text into the
+ * bytes the peer sent. For every other identity, get records its exact encoding beside the
+ * text (`identityEncodings` in the model) and put sends that encoding.
  */
+import { GatewayError } from '../../errors.js';
+import type { IdentityEncoding, IkeSa } from '../../model/ike-sa.js';
 import type { HaIdentity } from './encodings.js';
-import { formatAddress } from './encodings.js';
+import { formatAddress, parseAddress } from './encodings.js';
 
 export const ID_TYPE = { any: 0, ipv4: 1, fqdn: 2, rfc822: 3, ipv6: 5, derAsn1Dn: 9, derAsn1Gn: 10, keyId: 11 } as const;
 
@@ -104,4 +110,63 @@ export function formatDn(der: Uint8Array): string | undefined {
     at = set.next;
   }
   return parts.join(', ');
+}
+
+/**
+ * An identity's text back to its IKE form, for the forms whose text is exact: addresses,
+ * e-mail addresses, FQDNs, %any. Undefined for anything else.
+ */
+export function parseIdentity(text: string): HaIdentity | undefined {
+  if (text === '%any') return { type: ID_TYPE.any, data: new Uint8Array(0) };
+  try {
+    const raw = parseAddress(text);
+    return { type: raw.length === 4 ? ID_TYPE.ipv4 : ID_TYPE.ipv6, data: raw };
+  } catch {
+    // not an address
+  }
+  if (/^[^\s@=,]+@[^\s@=,]+$/.test(text)) return { type: ID_TYPE.rfc822, data: new TextEncoder().encode(text) };
+  if (/^[A-Za-z0-9.-]+$/.test(text)) return { type: ID_TYPE.fqdn, data: new TextEncoder().encode(text) };
+  return undefined;
+}
+
+const sameIdentity = (a: HaIdentity, b: HaIdentity) => a.type === b.type && Buffer.from(a.data).equals(Buffer.from(b.data));
+
+/** The encoding to record beside `formatIdentity(id)`: none when the text alone gives `id` back. */
+function encodingOf(id: HaIdentity | undefined): IdentityEncoding | undefined {
+  if (id === undefined) return undefined;
+  const fromText = parseIdentity(formatIdentity(id));
+  return fromText && sameIdentity(fromText, id) ? undefined : { type: id.type, data: id.data };
+}
+
+/** `identityEncodings` of a model IKE SA for the identities charon synced: present only when needed. */
+export function identityEncodingsOf(ids: { local?: HaIdentity; remote?: HaIdentity; remoteEap?: HaIdentity }): Pick<IkeSa, 'identityEncodings'> {
+  const local = encodingOf(ids.local);
+  const remote = encodingOf(ids.remote);
+  const remoteEap = encodingOf(ids.remoteEap);
+  if (!local && !remote && !remoteEap) return {};
+  return { identityEncodings: { ...(local ? { local } : {}), ...(remote ? { remote } : {}), ...(remoteEap ? { remoteEap } : {}) } };
+}
+
+/**
+ * The identity to send to charon for a model identity: its recorded encoding, which must print
+ * as the text beside it (a hand-edited text with a stale encoding would otherwise install an
+ * identity nobody asked for), or else the text itself.
+ * @throws GatewayError `strongswan.identity_mismatch`, `strongswan.unsupported_identity`
+ */
+export function identityToIke(text: string, encoding: IdentityEncoding | undefined, where: string): HaIdentity {
+  if (encoding) {
+    const id = { type: encoding.type, data: encoding.data };
+    const printed = formatIdentity(id);
+    if (printed !== text) {
+      throw new GatewayError('strongswan.identity_mismatch', `${where}: the text ${JSON.stringify(text)} does not match its encoding, which reads ${JSON.stringify(printed)}`, {
+        hint: 'correct the text or remove the encoding from identityEncodings',
+      });
+    }
+    return id;
+  }
+  const id = parseIdentity(text);
+  if (id) return id;
+  throw new GatewayError('strongswan.unsupported_identity', `${where}: ${JSON.stringify(text)} is not an address, FQDN or e-mail address, and the context has no encoding for it`, {
+    hint: 'distinguished names and key IDs move with the encoding that `ipsec-ctx get --from strongswan:` records in identityEncodings',
+  });
 }

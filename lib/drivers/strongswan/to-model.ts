@@ -19,7 +19,7 @@ import type { AuthMethod, IkeSa } from '../../model/ike-sa.js';
 import { parseContext } from '../../model/validate.js';
 import type { z } from 'zod';
 import type { HaTrafficSelector } from './encodings.js';
-import { formatIdentity } from './identity.js';
+import { identityEncodingsOf, formatIdentity } from './identity.js';
 import { CONDITION, EXTENSION } from './protocol.js';
 import type { TrackedChildSa, TrackedIkeSa, HaTracker } from './tracker.js';
 import { resolveDhGroup, resolveEncryption, resolveIntegrity, resolvePrf } from './transforms.js';
@@ -126,6 +126,7 @@ function ikeToModel(sa: TrackedIkeSa, id: string, children: ChildSa[], options: 
     times: { established: seconds(sa.updatedAtMs as number) },
     childSaIds: children.map((c) => c.id),
     ...(sa.remoteEapId ? { remoteEapIdentity: formatIdentity(sa.remoteEapId) } : {}),
+    ...identityEncodingsOf({ local: sa.localId, remote: sa.remoteId, remoteEap: sa.remoteEapId }),
     ...(vips.length > 0 ? { remoteVirtualIps: vips } : {}),
     ...(sa.notDerivable === undefined
       ? {

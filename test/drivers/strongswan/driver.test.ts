@@ -10,8 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeMessage, encodeMessage } from '../../../lib/drivers/strongswan/codec.js';
-import { parseIdentity, planSync } from '../../../lib/drivers/strongswan/from-model.js';
-import { formatIdentity } from '../../../lib/drivers/strongswan/identity.js';
+import { planSync } from '../../../lib/drivers/strongswan/from-model.js';
+import { ID_TYPE, formatIdentity, identityEncodingsOf, identityToIke, parseIdentity } from '../../../lib/drivers/strongswan/identity.js';
 import { StrongswanGateway } from '../../../lib/drivers/strongswan/strongswan-driver.js';
 import { parseStrongswanUri } from '../../../lib/drivers/strongswan/strongswan-uri.js';
 import { trackerToContext } from '../../../lib/drivers/strongswan/to-model.js';
@@ -60,8 +60,44 @@ test('strongswan: vici messages encode and decode sections, key/values and lists
 });
 
 test('strongswan: identities spelt as strongSwan prints them go back to their IKE form', (t) => {
-  for (const text of ['gw.lab', '10.0.0.2', 'fd00::2', 'user@example.org', '%any']) t.is(formatIdentity(parseIdentity(text, 'x')), text);
-  t.throws(() => parseIdentity('C=CH, O=Org, CN=gw', 'x'), { code: 'strongswan.unsupported_identity' });
+  for (const text of ['gw.lab', '10.0.0.2', 'fd00::2', 'user@example.org', '%any']) {
+    t.is(formatIdentity(identityToIke(text, undefined, 'x')), text);
+    t.deepEqual(identityEncodingsOf({ remote: parseIdentity(text) }), {}, `${text} needs no encoding`);
+  }
+  t.throws(() => identityToIke('C=CH, O=Org, CN=gw', undefined, 'x'), { code: 'strongswan.unsupported_identity' });
+});
+
+/** "C=CH, CN=carol" as DER, its CN a UTF8String or a PrintableString: the same text either way. */
+const dn = (cnStringTag: number) =>
+  new Uint8Array([0x30, 0x1d, 0x31, 0x0b, 0x30, 0x09, 0x06, 0x03, 0x55, 0x04, 0x06, 0x13, 0x02, 0x43, 0x48, 0x31, 0x0e, 0x30, 0x0c, 0x06, 0x03, 0x55, 0x04, 0x03, cnStringTag, 0x05, ...Buffer.from('carol')]);
+
+test('strongswan: distinguished names and key IDs move byte for byte through their recorded encoding', (t) => {
+  const utf8 = { type: ID_TYPE.derAsn1Dn, data: dn(0x0c) };
+  const printable = { type: ID_TYPE.derAsn1Dn, data: dn(0x13) };
+  const keyId = { type: ID_TYPE.keyId, data: new Uint8Array(Buffer.from('gw-key-1')) };
+  t.is(formatIdentity(utf8), 'C=CH, CN=carol');
+  t.is(formatIdentity(printable), 'C=CH, CN=carol');
+  t.is(formatIdentity(keyId), 'gw-key-1'); // which would read back as an FQDN
+
+  const base = fixtureContext();
+  for (const [local, remote] of [[keyId, utf8], [keyId, printable]] as const) {
+    const ike = { ...base.ikeSas[0]!, localIdentity: formatIdentity(local), remoteIdentity: formatIdentity(remote), ...identityEncodingsOf({ local, remote }) };
+    t.deepEqual(ike.identityEncodings, { local, remote });
+    const context = parseContext({ ...base, ikeSas: [ike] });
+    // What a receiving charon holds after the sync: the same identities, the same bytes.
+    const receiver = new HaTracker(() => 1_795_000_000_000);
+    for (const message of planSync(context, 'v3')[0]!.messages) receiver.apply(decodeMessage(encodeMessage({ layout: 'v3', ...message }), { strict: true }));
+    const held = [...receiver.ikeSas.values()][0]!;
+    t.deepEqual([hex(held.localId?.data), held.localId?.type], [hex(local.data), local.type]);
+    t.deepEqual([hex(held.remoteId?.data), held.remoteId?.type], [hex(remote.data), remote.type]);
+    const again = trackerToContext(receiver, { source: 'gw', nowMs: 1_795_000_000_000, authentication: auth }).context.ikeSas[0]!;
+    t.is(again.remoteIdentity, 'C=CH, CN=carol');
+    t.deepEqual(again.identityEncodings, ike.identityEncodings);
+  }
+
+  // A text edited by hand no longer matches the encoding beside it: refused, not guessed.
+  const edited = { ...base.ikeSas[0]!, remoteIdentity: 'C=CH, CN=dave', identityEncodings: { remote: utf8 } };
+  t.throws(() => planSync({ ...base, ikeSas: [edited] }, 'v3'), { code: 'strongswan.identity_mismatch', message: /"C=CH, CN=dave" does not match its encoding, which reads "C=CH, CN=carol"/ });
 });
 
 for (const [index, scenario] of SCENARIOS.entries()) {

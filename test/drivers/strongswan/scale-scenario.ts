@@ -10,7 +10,9 @@
  * SIGTERMed after 120 HA datagrams (must roll back: B holds nothing), a put SIGKILLed after
  * 120 datagrams (B keeps what arrived: listed at once and after charon's 2.1 s heartbeat
  * timeout), B restarted (the way back from a crashed put), the full put; A's address moves to
- * B; ping through each tunnel. Writes OUTDIR/result.json with the timings and listings.
+ * B; ping through each tunnel; `get` from B, to compare the identities B holds with A's (rw1
+ * has a distinguished name, rw2 a key ID). Writes OUTDIR/result.json with the timings and
+ * listings.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -102,6 +104,22 @@ try {
   await step('move');
   result['pingAfterMove'] = await pingAll();
   mark('pings after move');
+  // The identities whose text is not exact (rw1's DN, rw2's key ID), as A's blob carries them
+  // and as B holds them after the put: a get from B (it rekeys B's 50 CHILD SAs).
+  const getB = node(cli, ['get', '--from', uri('gwb'), '-i', join(out, 'b.key'), '-r', pub('a'), '-o', join(out, 'ctx-b.blob'), '--label', 'gw-b'], gwbNs);
+  result['getB'] = getB;
+  mark(`get from B exit ${getB.status}`);
+  if (getB.status !== 0) throw new Error(`get from B failed: ${getB.stderr}`);
+  const identities = (blob: string, key: string, signer: string) => {
+    const inspect = node(cli, ['inspect', '--json', '-i', join(out, key), '--trust', pub(signer), join(out, blob)]);
+    if (inspect.status !== 0) throw new Error(`inspect failed: ${inspect.stderr}`);
+    const { context } = JSON.parse(inspect.stdout) as { context: { ikeSas: { remoteIdentity: string; identityEncodings?: unknown }[] } };
+    // The gateway's connection is `rw` for all 50; rw1..rw3 are the client's names for them.
+    const ofClient = (text: string) => context.ikeSas.filter((sa) => sa.remoteIdentity === text).map((sa) => sa.identityEncodings ?? null);
+    return { rw1: ofClient('C=CH, O=ipsec-ctx lab, CN=carol'), rw2: ofClient('cl2-key'), rw3: ofClient('cl3.lab') };
+  };
+  result['identitiesA'] = identities('ctx.blob', 'b.key', 'a');
+  result['identitiesB'] = identities('ctx-b.blob', 'a.key', 'b');
   const clientAfter = logOf('cl').slice(clientLogMark);
   result['clientIkeSaInit'] = (clientAfter.match(/IKE_SA_INIT/g) ?? []).length;
   result['clientIkeAuth'] = (clientAfter.match(/IKE_AUTH/g) ?? []).length;

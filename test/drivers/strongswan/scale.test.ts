@@ -67,9 +67,20 @@ if (missing !== undefined && !inCi) {
     const put = r['put'] as Run;
     t.is(put.status, 0, put.stderr);
     t.regex(put.stderr, /applied 50 IKE SAs, 100 CHILD SAs/);
+    t.is((r['getB'] as Run).status, 0, (r['getB'] as Run).stderr);
     t.deepEqual((r['listB'] as Listing).ike, { ESTABLISHED: 50 });
     t.is((r['listB'] as Listing).childInstalled, 50);
     t.is(r['pingAfterMove'], 50);
+    // rw1 authenticated with a distinguished name whose CN is a UTF8String, rw2 with a key ID:
+    // their text does not give the bytes back, so the blob carries the encodings, and B holds
+    // exactly those bytes (a get from B reads them back). rw3's FQDN needs no encoding.
+    const exact = {
+      rw1: [{ remote: { type: 9, data: '3035310b300906035504061302434831163014060355040a130d69707365632d637478206c6162310e300c06035504030c056361726f6c' } }],
+      rw2: [{ remote: { type: 11, data: '636c322d6b6579' } }],
+      rw3: [null],
+    };
+    t.deepEqual(r['identitiesA'], exact);
+    t.deepEqual(r['identitiesB'], exact);
     t.is(r['clientIkeSaInit'], 0);
     t.is(r['clientIkeAuth'], 0);
     t.log(`50 tunnels: establish ${r['establishMs']} ms, get ${(r['get'] as Run).ms} ms, put ${put.ms} ms (each including node start-up)`);
