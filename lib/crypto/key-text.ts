@@ -8,9 +8,9 @@
  * checksum = first 4 bytes of SHA-256(label ‖ key bytes), so a mistyped or truncated key is
  * caught before it is used. The case difference makes a pasted secret easy to spot.
  */
-import nacl from 'tweetnacl';
 import { FormatError } from '../errors.js';
 import { base32Decode, base32Encode } from './base32.js';
+import { ed25519PrivateKey, rawPublicKey, x25519Base } from './curves.js';
 import { constantTimeEqual, sha256 } from './kdf.js';
 import { LABEL_PUBLIC_KEY_CHECKSUM, LABEL_SECRET_KEY_CHECKSUM } from './labels.js';
 
@@ -107,12 +107,11 @@ export function parseSecretKey(text: string): Identity {
 }
 
 export function identityFromSecrets(x25519Secret: Uint8Array, ed25519Seed: Uint8Array): Identity {
-  const signing = nacl.sign.keyPair.fromSeed(ed25519Seed);
-  return {
-    publicKey: { x25519: nacl.scalarMult.base(x25519Secret), ed25519: signing.publicKey },
-    x25519Secret,
-    ed25519Secret: signing.secretKey,
-  };
+  const ed25519 = rawPublicKey(ed25519PrivateKey(ed25519Seed));
+  const ed25519Secret = new Uint8Array(64);
+  ed25519Secret.set(ed25519Seed, 0);
+  ed25519Secret.set(ed25519, 32);
+  return { publicKey: { x25519: x25519Base(x25519Secret), ed25519 }, x25519Secret, ed25519Secret };
 }
 
 export function generateIdentity(random: (n: number) => Uint8Array): Identity {

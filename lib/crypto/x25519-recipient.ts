@@ -11,7 +11,8 @@
  * for every stanza.
  */
 import nacl from 'tweetnacl';
-import { AuthError } from '../errors.js';
+import { AuthError, FormatError } from '../errors.js';
+import { x25519, x25519Base } from './curves.js';
 import { hkdf, wipe } from './kdf.js';
 import type { Identity, PublicKey } from './key-text.js';
 import { LABEL_RECIPIENT_X25519 } from './labels.js';
@@ -31,10 +32,13 @@ function wrapKey(shared: Uint8Array, share: Uint8Array, recipient: Uint8Array): 
   return hkdf(shared, salt, LABEL_RECIPIENT_X25519, 32);
 }
 
+/** @throws FormatError `key.invalid_public` for a recipient key of low order */
 export function wrapFileKey(fileKey: Uint8Array, recipient: PublicKey, random: Random): Uint8Array {
   const ephemeral = random(32);
-  const share = nacl.scalarMult.base(ephemeral);
-  const shared = nacl.scalarMult(ephemeral, recipient.x25519);
+  const share = x25519Base(ephemeral);
+  const shared = x25519(ephemeral, recipient.x25519);
+  // A recipient key of low order would give every blob the same wrap key: refuse it.
+  if (!shared) throw new FormatError('key.invalid_public', 'a recipient\'s public key has an X25519 part of low order, which no real key has');
   const key = wrapKey(shared, share, recipient.x25519);
   const body = new Uint8Array(X25519_BODY_BYTES);
   body.set(share, 0);
@@ -51,8 +55,8 @@ export function unwrapFileKey(body: Uint8Array, identity: Identity): Uint8Array 
   // Demand the exact size before opening anything (age does the same against multi-key attacks).
   if (body.byteLength !== X25519_BODY_BYTES) throw new AuthError('auth.stanza', `X25519 stanza has ${body.byteLength} bytes, not ${X25519_BODY_BYTES}`);
   const share = body.subarray(0, SHARE_BYTES);
-  const shared = nacl.scalarMult(identity.x25519Secret, share);
-  if (shared.every((byte) => byte === 0)) throw new AuthError('auth.stanza', 'X25519 stanza has a low-order share');
+  const shared = x25519(identity.x25519Secret, share);
+  if (!shared) throw new AuthError('auth.stanza', 'X25519 stanza has a low-order share');
   const key = wrapKey(shared, share, identity.publicKey.x25519);
   const fileKey = nacl.secretbox.open(body.subarray(SHARE_BYTES), ZERO_NONCE, key);
   wipe(shared, key);
