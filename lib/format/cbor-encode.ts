@@ -21,6 +21,8 @@ import type { KeyLabels } from './cbor-labels.js';
 
 const TWO_32 = 0x1_0000_0000;
 const MAX_U64 = 2n ** 64n - 1n;
+const MIN_I64 = -MAX_U64 - 1n;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const MAX_DEPTH = 32;
 
 /** RFC 8949 §4.2.1 order for text keys: shorter UTF-8 encoding first, then bytewise. */
@@ -65,8 +67,12 @@ class Writer {
     this.position -= complete;
   }
 
+  /** Room for `n` more bytes. Small, so that it is inlined into every write; `grow` is the rare case. */
   private reserve(n: number): void {
-    if (this.position + n <= this.buffer.byteLength) return;
+    if (this.position + n > this.buffer.byteLength) this.grow(n);
+  }
+
+  private grow(n: number): void {
     // With a sink, memory stays at a few chunks: flush before growing.
     this.flushChunks();
     if (this.position + n <= this.buffer.byteLength) return;
@@ -103,7 +109,7 @@ class Writer {
   }
 
   bigHead(major: number, argument: bigint): void {
-    if (argument <= BigInt(Number.MAX_SAFE_INTEGER)) return this.head(major, Number(argument));
+    if (argument <= MAX_SAFE) return this.head(major, Number(argument));
     this.reserve(9);
     this.buffer[this.position++] = (major << 5) | 27;
     this.view.setBigUint64(this.position, argument);
@@ -158,6 +164,9 @@ type MapEmitter = (writer: Writer, planner: MapPlanner, record: Record<string, u
 
 interface PlanNode {
   readonly next: Map<string, PlanNode>;
+  /** The child found last: records of one kind take the same path, and this skips the Map. */
+  lastKey?: string;
+  lastChild?: PlanNode;
   emit?: MapEmitter;
 }
 
@@ -173,17 +182,22 @@ class MapPlanner {
 
   constructor(private readonly table: KeyLabels | undefined) {}
 
-  emitter(keys: readonly string[]): MapEmitter {
+  /** The emitter for the record's own keys, found without listing them into an array. */
+  emitter(record: Record<string, unknown>): MapEmitter {
     let node = this.root;
-    for (const key of keys) {
-      let child = node.next.get(key);
-      if (!child) {
-        child = { next: new Map() };
-        node.next.set(key, child);
-      }
-      node = child;
+    for (const key in record) node = node.lastKey === key ? (node.lastChild as PlanNode) : this.child(node, key);
+    return (node.emit ??= this.compile(this.sorted(Object.keys(record))));
+  }
+
+  private child(node: PlanNode, key: string): PlanNode {
+    let child = node.next.get(key);
+    if (!child) {
+      child = { next: new Map() };
+      node.next.set(key, child);
     }
-    return (node.emit ??= this.compile(this.sorted(keys)));
+    node.lastKey = key;
+    node.lastChild = child;
+    return child;
   }
 
   private sorted(keys: readonly string[]): { key: string; label: number }[] {
@@ -219,7 +233,7 @@ function encodeInto(writer: Writer, planner: MapPlanner, value: unknown, depth: 
       else writer.head(1, -1 - value);
       return;
     case 'bigint':
-      if (value > MAX_U64 || value < -MAX_U64 - 1n) throw new TypeError('integer does not fit in 64 bits');
+      if (value > MAX_U64 || value < MIN_I64) throw new TypeError('integer does not fit in 64 bits');
       if (value >= 0n) writer.bigHead(0, value);
       else writer.bigHead(1, -1n - value);
       return;
@@ -244,7 +258,8 @@ function encodeInto(writer: Writer, planner: MapPlanner, value: unknown, depth: 
       const prototype = Object.getPrototypeOf(value);
       if (prototype !== Object.prototype && prototype !== null) throw new TypeError(`cannot encode ${prototype?.constructor?.name ?? 'object'}`);
       const record = value as Record<string, unknown>;
-      planner.emitter(Object.keys(record))(writer, planner, record, depth, encodeInto);
+      // for-in sees the same keys as Object.keys: the prototype has no enumerable properties.
+      planner.emitter(record)(writer, planner, record, depth, encodeInto);
       return;
     }
     default:
