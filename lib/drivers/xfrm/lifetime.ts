@@ -9,7 +9,7 @@ import { GatewayError } from '../../errors.js';
 import type { ChildSa } from '../../model/child-sa.js';
 import { XFRM_INF } from './constants.js';
 import { LAYOUT } from './layout.js';
-import { LITTLE_ENDIAN, malformed, view } from './netlink.js';
+import { LITTLE_ENDIAN, bufferView, malformed, view } from './netlink.js';
 
 const CFG = LAYOUT.xfrm_lifetime_cfg;
 const CUR = LAYOUT.xfrm_lifetime_cur;
@@ -50,12 +50,38 @@ const CUR_FIELDS = [
   ['useTime', CUR.offsets.use_time],
 ] as const;
 
+/**
+ * The u64 at `at` of `dv`. The kernel fills most lifetime fields with 0 or XFRM_INF (every
+ * policy's limits, the usage of a fresh SA): those are the shared constants, so only other
+ * values make a new BigInt (twelve per policy before, a good part of parsing a dump). Both
+ * constants read the same in either byte order, so the halves need no order.
+ */
+function readU64(dv: DataView, at: number): bigint {
+  const first = dv.getUint32(at, LITTLE_ENDIAN);
+  const second = dv.getUint32(at + 4, LITTLE_ENDIAN);
+  if (first === 0 && second === 0) return 0n;
+  if (first === 0xffff_ffff && second === 0xffff_ffff) return XFRM_INF;
+  return dv.getBigUint64(at, LITTLE_ENDIAN);
+}
+
+// The parsers spell out every field (rather than loop over CFG_FIELDS) so that each record is
+// made in one step with one shape.
+
 export function parseLifetimeCfg(bytes: Uint8Array, offset = 0): KernelLifetimeCfg {
   if (bytes.byteLength < offset + CFG.size) throw malformed(`xfrm_lifetime_cfg needs ${CFG.size} bytes`);
-  const dv = view(bytes);
-  const cfg = {} as KernelLifetimeCfg;
-  for (const [name, at] of CFG_FIELDS) cfg[name] = dv.getBigUint64(offset + at, LITTLE_ENDIAN);
-  return cfg;
+  const dv = bufferView(bytes);
+  const at = bytes.byteOffset + offset;
+  const o = CFG.offsets;
+  return {
+    softByteLimit: readU64(dv, at + o.soft_byte_limit),
+    hardByteLimit: readU64(dv, at + o.hard_byte_limit),
+    softPacketLimit: readU64(dv, at + o.soft_packet_limit),
+    hardPacketLimit: readU64(dv, at + o.hard_packet_limit),
+    softAddExpiresSeconds: readU64(dv, at + o.soft_add_expires_seconds),
+    hardAddExpiresSeconds: readU64(dv, at + o.hard_add_expires_seconds),
+    softUseExpiresSeconds: readU64(dv, at + o.soft_use_expires_seconds),
+    hardUseExpiresSeconds: readU64(dv, at + o.hard_use_expires_seconds),
+  };
 }
 
 export function writeLifetimeCfg(out: Uint8Array, offset: number, cfg: KernelLifetimeCfg): void {
@@ -65,10 +91,15 @@ export function writeLifetimeCfg(out: Uint8Array, offset: number, cfg: KernelLif
 
 export function parseLifetimeCur(bytes: Uint8Array, offset = 0): KernelLifetimeCur {
   if (bytes.byteLength < offset + CUR.size) throw malformed(`xfrm_lifetime_cur needs ${CUR.size} bytes`);
-  const dv = view(bytes);
-  const cur = {} as KernelLifetimeCur;
-  for (const [name, at] of CUR_FIELDS) cur[name] = dv.getBigUint64(offset + at, LITTLE_ENDIAN);
-  return cur;
+  const dv = bufferView(bytes);
+  const at = bytes.byteOffset + offset;
+  const o = CUR.offsets;
+  return {
+    bytes: readU64(dv, at + o.bytes),
+    packets: readU64(dv, at + o.packets),
+    addTime: readU64(dv, at + o.add_time),
+    useTime: readU64(dv, at + o.use_time),
+  };
 }
 
 export function writeLifetimeCur(out: Uint8Array, offset: number, cur: KernelLifetimeCur): void {
@@ -90,9 +121,18 @@ export function unlimitedCfg(): KernelLifetimeCfg {
   };
 }
 
+/** True when `cfg` is unlimitedCfg(): asked for every policy of a dump, so it makes nothing. */
 export function isUnlimited(cfg: KernelLifetimeCfg): boolean {
-  const none = unlimitedCfg();
-  return CFG_FIELDS.every(([name]) => cfg[name] === none[name]);
+  return (
+    cfg.softByteLimit === XFRM_INF &&
+    cfg.hardByteLimit === XFRM_INF &&
+    cfg.softPacketLimit === XFRM_INF &&
+    cfg.hardPacketLimit === XFRM_INF &&
+    cfg.softAddExpiresSeconds === 0n &&
+    cfg.hardAddExpiresSeconds === 0n &&
+    cfg.softUseExpiresSeconds === 0n &&
+    cfg.hardUseExpiresSeconds === 0n
+  );
 }
 
 type Limit = ChildSa['lifetime']['soft'];

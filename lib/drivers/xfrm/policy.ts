@@ -24,7 +24,7 @@ import {
   writeLifetimeCfg,
   writeLifetimeCur,
 } from './lifetime.js';
-import { type Attribute, LITTLE_ENDIAN, type NetlinkMessage, copyBytes, encodeMessage, malformed, parseAttributes, readU32Attribute, u32Attribute, view } from './netlink.js';
+import { type Attribute, LITTLE_ENDIAN, type NetlinkMessage, bufferView, encodeMessage, malformed, parseAttributes, readU32Attribute, u32Attribute, view } from './netlink.js';
 import { type KernelId, type KernelMark, encodeMark, modeName, modeNumber, parseId, parseMark, protocolName, protocolNumber } from './sa.js';
 import { type InterfaceNames, type KernelSelector, cannotHold, parseSelector, selectorFromModel, selectorToModel, writeSelector } from './selector.js';
 
@@ -80,35 +80,38 @@ const POLICY_ATTRIBUTES_HANDLED = new Set<number>([XFRMA.TMPL, XFRMA.MARK, XFRMA
 
 export function parseUserpolicyInfo(bytes: Uint8Array): KernelUserpolicyInfo {
   if (bytes.byteLength < INFO.size) throw malformed(`xfrm_userpolicy_info is ${bytes.byteLength} bytes, want ${INFO.size}`);
-  const dv = view(bytes);
+  const dv = bufferView(bytes);
+  const at = bytes.byteOffset;
   const o = INFO.offsets;
   return {
     sel: parseSelector(bytes, o.sel),
     lft: parseLifetimeCfg(bytes, o.lft),
     curlft: parseLifetimeCur(bytes, o.curlft),
-    priority: dv.getUint32(o.priority, LITTLE_ENDIAN),
-    index: dv.getUint32(o.index, LITTLE_ENDIAN),
-    dir: dv.getUint8(o.dir),
-    action: dv.getUint8(o.action),
-    flags: dv.getUint8(o.flags),
-    share: dv.getUint8(o.share),
+    priority: dv.getUint32(at + o.priority, LITTLE_ENDIAN),
+    index: dv.getUint32(at + o.index, LITTLE_ENDIAN),
+    dir: bytes[o.dir]!,
+    action: bytes[o.action]!,
+    flags: bytes[o.flags]!,
+    share: bytes[o.share]!,
   };
 }
 
 export function parseTemplate(bytes: Uint8Array, offset: number): KernelTemplate {
-  const dv = view(bytes);
+  if (bytes.byteLength < offset + TMPL.size) throw malformed(`xfrm_user_tmpl needs ${TMPL.size} bytes`);
+  const dv = bufferView(bytes);
+  const at = bytes.byteOffset + offset;
   const o = TMPL.offsets;
   return {
     id: parseId(bytes, offset + o.id),
-    family: dv.getUint16(offset + o.family, LITTLE_ENDIAN),
+    family: dv.getUint16(at + o.family, LITTLE_ENDIAN),
     saddr: bytes.subarray(offset + o.saddr, offset + o.saddr + 16),
-    reqid: dv.getUint32(offset + o.reqid, LITTLE_ENDIAN),
-    mode: dv.getUint8(offset + o.mode),
-    share: dv.getUint8(offset + o.share),
-    optional: dv.getUint8(offset + o.optional),
-    aalgos: dv.getUint32(offset + o.aalgos, LITTLE_ENDIAN),
-    ealgos: dv.getUint32(offset + o.ealgos, LITTLE_ENDIAN),
-    calgos: dv.getUint32(offset + o.calgos, LITTLE_ENDIAN),
+    reqid: dv.getUint32(at + o.reqid, LITTLE_ENDIAN),
+    mode: bytes[offset + o.mode]!,
+    share: bytes[offset + o.share]!,
+    optional: bytes[offset + o.optional]!,
+    aalgos: dv.getUint32(at + o.aalgos, LITTLE_ENDIAN),
+    ealgos: dv.getUint32(at + o.ealgos, LITTLE_ENDIAN),
+    calgos: dv.getUint32(at + o.calgos, LITTLE_ENDIAN),
   };
 }
 
@@ -123,10 +126,9 @@ export function parseTemplates(bytes: Uint8Array): KernelTemplate[] {
 /** An XFRM_MSG_NEWPOLICY message (a dump entry or a request) with all its attributes. */
 export function parsePolicyMessage(message: Pick<NetlinkMessage, 'payload'>): KernelPolicy {
   const info = parseUserpolicyInfo(message.payload);
-  const attributes = parseAttributes(message.payload.subarray(INFO.size), 'policy message');
-  const policy: KernelPolicy = { info, templates: [], unsupported: [] };
-  let data;
-  if ((data = attributes.get(XFRMA.TMPL))) policy.templates = parseTemplates(data);
+  const attributes = parseAttributes(message.payload, 'policy message', INFO.size);
+  let data = attributes.get(XFRMA.TMPL);
+  const policy: KernelPolicy = { info, templates: data ? parseTemplates(data) : [], unsupported: [] };
   if ((data = attributes.get(XFRMA.MARK))) policy.mark = parseMark(data);
   if ((data = attributes.get(XFRMA.IF_ID))) policy.ifId = readU32Attribute(data, 'XFRMA_IF_ID');
   if ((data = attributes.get(XFRMA.POLICY_TYPE))) {
@@ -152,6 +154,11 @@ export function describeKernelPolicy(info: KernelUserpolicyInfo): string {
   return `${DIRECTIONS[info.dir] ?? `direction ${info.dir}`} policy ${info.index}`;
 }
 
+function isZeroSpi(spi: Uint8Array): boolean {
+  for (let i = 0; i < spi.byteLength; i++) if (spi[i] !== 0) return false;
+  return true;
+}
+
 export function templateToModel(tmpl: KernelTemplate, owner: string): Template {
   const protocol = protocolName(tmpl.id.proto);
   if (!protocol) throw cannotHold(owner, `a template for IP protocol ${tmpl.id.proto}`);
@@ -159,16 +166,23 @@ export function templateToModel(tmpl: KernelTemplate, owner: string): Template {
   if (!mode) throw cannotHold(owner, `a template with mode ${tmpl.mode}`);
   const family = familyName(tmpl.family);
   if (!family) throw cannotHold(owner, `a template of address family ${tmpl.family}`);
-  if (tmpl.id.spi.some((byte) => byte !== 0)) throw cannotHold(owner, `a template bound to SPI ${Buffer.from(tmpl.id.spi).toString('hex')}`);
+  if (!isZeroSpi(tmpl.id.spi)) throw cannotHold(owner, `a template bound to SPI ${Buffer.from(tmpl.id.spi).toString('hex')}`);
   if (tmpl.aalgos !== ALL_ALGORITHMS || tmpl.ealgos !== ALL_ALGORITHMS || tmpl.calgos !== ALL_ALGORITHMS) {
     throw cannotHold(owner, 'a template restricted to some algorithms (aalgos/ealgos/calgos)');
   }
   if (tmpl.share !== 0) throw cannotHold(owner, `a template with share ${tmpl.share}`);
   if (tmpl.optional > 1) throw cannotHold(owner, `a template with optional ${tmpl.optional}`);
-  const template: Template = { protocol, mode, reqid: tmpl.reqid, family, optional: tmpl.optional === 1 };
+  const reqid = tmpl.reqid;
+  const optional = tmpl.optional === 1;
   const hasSource = !isZeroAddress(tmpl.saddr, 0);
   const hasDestination = !isZeroAddress(tmpl.id.daddr, 0);
   if (mode !== 'transport' && !(hasSource && hasDestination)) throw cannotHold(owner, `a ${mode} template without both endpoint addresses`);
+  // Tunnel templates (nearly all) are made whole in one literal: properties added afterwards
+  // would go to a separate store, one more allocation per template.
+  if (hasSource && hasDestination) {
+    return { protocol, mode, reqid, family, optional, source: readAddress(tmpl.saddr, 0, family), destination: readAddress(tmpl.id.daddr, 0, family) };
+  }
+  const template: Template = { protocol, mode, reqid, family, optional };
   if (hasSource) template.source = readAddress(tmpl.saddr, 0, family);
   if (hasDestination) template.destination = readAddress(tmpl.id.daddr, 0, family);
   return template;
@@ -191,14 +205,17 @@ export function policyToModel(policy: KernelPolicy, options: PolicyToModelOption
   if (info.share !== 0) throw cannotHold(owner, `share ${info.share}`);
   if (!isUnlimited(info.lft)) throw cannotHold(owner, 'a lifetime limit');
   if (policy.type !== undefined && policy.type !== XFRM_POLICY_TYPE.MAIN) throw cannotHold(owner, 'a sub-policy type');
+  const selector = selectorToModel(info.sel, options.interfaces ? { owner, interfaces: options.interfaces } : { owner });
+  const templates: Template[] = [];
+  for (const tmpl of policy.templates) templates.push(templateToModel(tmpl, owner));
   const result: Policy = {
     id: options.id,
     direction,
     action,
-    selector: selectorToModel(info.sel, { owner, ...(options.interfaces ? { interfaces: options.interfaces } : {}) }),
+    selector,
     priority: info.priority,
     index: info.index,
-    templates: policy.templates.map((tmpl) => templateToModel(tmpl, owner)),
+    templates,
   };
   if (policy.mark) result.mark = { value: policy.mark.value, mask: policy.mark.mask };
   if (policy.ifId !== undefined) result.ifId = policy.ifId;

@@ -38,7 +38,7 @@ import {
   writeLifetimeCfg,
   writeLifetimeCur,
 } from './lifetime.js';
-import { type Attribute, LITTLE_ENDIAN, type NetlinkMessage, copyBytes, encodeMessage, malformed, parseAttributes, readU32Attribute, u32Attribute, view } from './netlink.js';
+import { type Attribute, LITTLE_ENDIAN, type NetlinkMessage, encodeMessage, malformed, parseAttributes, readU32Attribute, u32Attribute, view } from './netlink.js';
 import { type KernelReplay, encodeReplayEsn, encodeReplayState, parseReplayEsn, parseReplayState, sequenceFromModel, sequenceToModel } from './replay.js';
 import {
   type InterfaceNames,
@@ -140,10 +140,14 @@ const SA_ATTRIBUTES_HANDLED = new Set<number>([
 // ---------------------------------------------------------------------------------------------
 // Parsing, one function per struct
 
+/**
+ * The SPI is a view, like the addresses: only an SA's reaches the model, and saToModel copies
+ * it there; every policy template has one too, nearly always zero.
+ */
 export function parseId(bytes: Uint8Array, offset: number): KernelId {
   return {
     daddr: bytes.subarray(offset + ID.offsets.daddr, offset + ID.offsets.daddr + 16),
-    spi: copyBytes(bytes, offset + ID.offsets.spi, offset + ID.offsets.spi + 4),
+    spi: bytes.subarray(offset + ID.offsets.spi, offset + ID.offsets.spi + 4),
     proto: bytes[offset + ID.offsets.proto]!,
   };
 }
@@ -287,7 +291,7 @@ export function saToModel(sa: KernelSa, options: SaToModelOptions): ChildSa {
     id: options.id,
     direction: options.direction,
     protocol,
-    spi: info.id.spi,
+    spi: new Uint8Array(info.id.spi), // a copy: the model must not hold on to the datagram
     family,
     source: readAddress(info.saddr, 0, family),
     destination: readAddress(info.id.daddr, 0, family),

@@ -10,9 +10,9 @@
 import { GatewayError } from '../../errors.js';
 import { parsePrefix } from '../../model/address.js';
 import type { Selector } from '../../model/common.js';
-import { familyName, familyNumber, isZeroAddress, readAddress, writeAddress } from './address.js';
+import { familyName, familyNumber, isZeroAddress, readPrefix, writeAddress } from './address.js';
 import { LAYOUT } from './layout.js';
-import { LITTLE_ENDIAN, copyBytes, malformed, view } from './netlink.js';
+import { LITTLE_ENDIAN, bufferView, malformed, view } from './netlink.js';
 
 const SEL = LAYOUT.xfrm_selector;
 
@@ -34,21 +34,22 @@ export interface KernelSelector {
 
 export function parseSelector(bytes: Uint8Array, offset = 0): KernelSelector {
   if (bytes.byteLength < offset + SEL.size) throw malformed(`xfrm_selector needs ${SEL.size} bytes`);
-  const dv = view(bytes);
+  const dv = bufferView(bytes);
+  const at = bytes.byteOffset + offset;
   const o = SEL.offsets;
   return {
     daddr: bytes.subarray(offset + o.daddr, offset + o.daddr + 16),
     saddr: bytes.subarray(offset + o.saddr, offset + o.saddr + 16),
-    dport: dv.getUint16(offset + o.dport, false),
-    dportMask: dv.getUint16(offset + o.dport_mask, false),
-    sport: dv.getUint16(offset + o.sport, false),
-    sportMask: dv.getUint16(offset + o.sport_mask, false),
-    family: dv.getUint16(offset + o.family, LITTLE_ENDIAN),
-    prefixlenD: dv.getUint8(offset + o.prefixlen_d),
-    prefixlenS: dv.getUint8(offset + o.prefixlen_s),
-    proto: dv.getUint8(offset + o.proto),
-    ifindex: dv.getInt32(offset + o.ifindex, LITTLE_ENDIAN),
-    user: dv.getUint32(offset + o.user, LITTLE_ENDIAN),
+    dport: dv.getUint16(at + o.dport, false),
+    dportMask: dv.getUint16(at + o.dport_mask, false),
+    sport: dv.getUint16(at + o.sport, false),
+    sportMask: dv.getUint16(at + o.sport_mask, false),
+    family: dv.getUint16(at + o.family, LITTLE_ENDIAN),
+    prefixlenD: bytes[offset + o.prefixlen_d]!,
+    prefixlenS: bytes[offset + o.prefixlen_s]!,
+    proto: bytes[offset + o.proto]!,
+    ifindex: dv.getInt32(at + o.ifindex, LITTLE_ENDIAN),
+    user: dv.getUint32(at + o.user, LITTLE_ENDIAN),
   };
 }
 
@@ -125,8 +126,8 @@ export function selectorToModel(sel: KernelSelector, context: SelectorContext): 
   }
   const selector: Selector = {
     family,
-    source: `${readAddress(sel.saddr, 0, family)}/${sel.prefixlenS}`,
-    destination: `${readAddress(sel.daddr, 0, family)}/${sel.prefixlenD}`,
+    source: readPrefix(sel.saddr, 0, family, sel.prefixlenS),
+    destination: readPrefix(sel.daddr, 0, family, sel.prefixlenD),
   };
   if (sel.proto !== 0) selector.protocol = sel.proto;
   if (sel.sport !== 0 || sel.sportMask !== 0) selector.sourcePort = { port: sel.sport, mask: sel.sportMask };

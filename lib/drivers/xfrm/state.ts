@@ -16,7 +16,7 @@ import type { ChildSa } from '../../model/child-sa.js';
 import type { Policy } from '../../model/policy.js';
 import { familyName, readAddress } from './address.js';
 import { XFRM_MODE, XFRM_MSG, XFRM_POLICY_DIR } from './constants.js';
-import { type NetlinkMessage, malformed, view } from './netlink.js';
+import { type NetlinkMessage, malformed } from './netlink.js';
 import { type KernelPolicy, delPolicyMessage, newPolicyMessage, parsePolicyMessage, policyToModel } from './policy.js';
 import { type KernelSa, delSaMessage, isKernelMadeTunnelSa, newSaMessage, parseSaMessage, protocolName, saToModel, spiHex } from './sa.js';
 import type { InterfaceNames, KernelSelector } from './selector.js';
@@ -85,10 +85,21 @@ function templateFits(policy: KernelPolicy, sa: KernelSa): boolean {
   });
 }
 
-/** The 16 bytes of an xfrm_address_t as a string key. */
-function addressKey(bytes: Uint8Array): string {
-  const dv = view(bytes);
-  return `${dv.getUint32(0)}.${dv.getUint32(4)}.${dv.getUint32(8)}.${dv.getUint32(12)}`;
+/**
+ * The 16 bytes of an xfrm_address_t as a string key: one UTF-16 unit per two bytes, so no
+ * DataView and no number formatting (a key is only compared with other keys).
+ */
+function addressKey(b: Uint8Array): string {
+  return String.fromCharCode(
+    (b[0]! << 8) | b[1]!,
+    (b[2]! << 8) | b[3]!,
+    (b[4]! << 8) | b[5]!,
+    (b[6]! << 8) | b[7]!,
+    (b[8]! << 8) | b[9]!,
+    (b[10]! << 8) | b[11]!,
+    (b[12]! << 8) | b[13]!,
+    (b[14]! << 8) | b[15]!,
+  );
 }
 
 /**
@@ -97,33 +108,42 @@ function addressKey(bytes: Uint8Array): string {
  * BEET templates by (protocol, family, endpoints), transport templates by (protocol, family,
  * reqid). templateFits still decides; the index only leaves out policies none of whose
  * templates can fit.
+ *
+ * The maps are built on the first question: a dump without SAs (the host kernel's, policies
+ * only) or whose SAs all carry XFRMA_SA_DIR never asks one, and building them for 100k
+ * policies cost a quarter of the conversion.
  */
 export class PolicyIndex {
-  private readonly byEndpoints = new Map<string, KernelPolicy[]>();
-  private readonly byReqid = new Map<string, KernelPolicy[]>();
+  private maps: { byEndpoints: Map<string, KernelPolicy[]>; byReqid: Map<string, KernelPolicy[]> } | undefined;
 
-  constructor(policies: readonly KernelPolicy[]) {
-    for (const policy of policies) {
+  constructor(private readonly policies: readonly KernelPolicy[]) {}
+
+  private build(): NonNullable<PolicyIndex['maps']> {
+    const byEndpoints = new Map<string, KernelPolicy[]>();
+    const byReqid = new Map<string, KernelPolicy[]>();
+    for (const policy of this.policies) {
       for (const tmpl of policy.templates) {
         const [map, key] =
           tmpl.mode === XFRM_MODE.TRANSPORT
-            ? [this.byReqid, `${tmpl.id.proto}/${tmpl.family}/${tmpl.reqid}`]
-            : [this.byEndpoints, `${tmpl.id.proto}/${tmpl.family}/${addressKey(tmpl.saddr)}${addressKey(tmpl.id.daddr)}`];
+            ? [byReqid, `${tmpl.id.proto}/${tmpl.family}/${tmpl.reqid}`]
+            : [byEndpoints, `${tmpl.id.proto}/${tmpl.family}/${addressKey(tmpl.saddr)}${addressKey(tmpl.id.daddr)}`];
         const list = map.get(key);
         if (!list) map.set(key, [policy]);
         else if (list[list.length - 1] !== policy) list.push(policy);
       }
     }
+    return { byEndpoints, byReqid };
   }
 
   /** Every policy with a template that may fit `sa` (a policy can come twice). */
   candidates(sa: KernelSa): KernelPolicy[] {
+    const { byEndpoints, byReqid } = (this.maps ??= this.build());
     const { proto } = sa.info.id;
     const { family } = sa.info;
-    const found = this.byEndpoints.get(`${proto}/${family}/${addressKey(sa.info.saddr)}${addressKey(sa.info.id.daddr)}`) ?? [];
+    const found = byEndpoints.get(`${proto}/${family}/${addressKey(sa.info.saddr)}${addressKey(sa.info.id.daddr)}`) ?? [];
     if (sa.info.mode !== XFRM_MODE.TRANSPORT) return found;
-    const exact = this.byReqid.get(`${proto}/${family}/${sa.info.reqid}`) ?? [];
-    const any = sa.info.reqid === 0 ? [] : (this.byReqid.get(`${proto}/${family}/0`) ?? []);
+    const exact = byReqid.get(`${proto}/${family}/${sa.info.reqid}`) ?? [];
+    const any = sa.info.reqid === 0 ? [] : (byReqid.get(`${proto}/${family}/0`) ?? []);
     return exact.length + any.length === 0 ? found : [...found, ...exact, ...any];
   }
 }
@@ -187,6 +207,31 @@ function uniqueId(wanted: string, taken: Set<string>): string {
   return id;
 }
 
+const POLICY_DIRECTIONS: readonly string[] = ['in', 'out', 'fwd'];
+
+/**
+ * Policy ids, `policy:DIR:INDEX`, made unique as uniqueId does: the first policy with a
+ * direction and index gets the plain id, the next ones `/2`, `/3`. The kernel gives each
+ * policy an index of its own, so a repeat is rare; the pairs seen are kept as numbers, and
+ * only a repeat goes through a set of strings (which, for 100k policies, took as long as
+ * converting them). No SA id starts with `policy:`, so SA ids never clash with these.
+ */
+class PolicyIds {
+  private readonly seen = new Set<number>();
+  private readonly repeated = new Set<string>();
+
+  next(dir: number, index: number): string {
+    const id = `policy:${POLICY_DIRECTIONS[dir] ?? `dir${dir}`}:${index}`;
+    const pair = index * 256 + dir; // dir is a u8, index a u32: exact in a double
+    if (!this.seen.has(pair)) {
+      this.seen.add(pair);
+      return id;
+    }
+    this.repeated.add(id); // the first policy's own id, taken without the set
+    return uniqueId(id, this.repeated);
+  }
+}
+
 /**
  * Every SA and policy as model records. Ids: `esp:c0000001@192.0.2.1` for SAs (protocol, SPI,
  * destination: the kernel's own key) and `policy:out:1025` for policies (direction, index).
@@ -212,9 +257,9 @@ export function kernelStateToModel(state: KernelState, options: ToModelOptions =
     const child = convert(() => saToModel(sa, { id, direction: saDirection(sa, policyIndex), ...interfaces }), id, result, options);
     if (child) result.childSas.push(child);
   }
+  const policyIds = new PolicyIds();
   for (const policy of state.policies) {
-    const direction = ['in', 'out', 'fwd'][policy.info.dir] ?? `dir${policy.info.dir}`;
-    const id = uniqueId(`policy:${direction}:${policy.info.index}`, taken);
+    const id = policyIds.next(policy.info.dir, policy.info.index);
     const converted = convert(() => policyToModel(policy, { id, ...interfaces }), id, result, options);
     if (converted) result.policies.push(converted);
   }
