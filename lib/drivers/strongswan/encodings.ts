@@ -222,6 +222,29 @@ export function writeTrafficSelector(out: number[], ts: HaTrafficSelector): void
 // ---------------------------------------------------------------------------------------------
 // Addresses: canonical text (dotted quad, RFC 5952) as the model spells them.
 
+/** The four bytes of a dotted quad ("10.0.0.1"), undefined for anything else. */
+function dottedQuadBytes(text: string): Uint8Array | undefined {
+  const out = new Uint8Array(4);
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const code = i < text.length ? text.charCodeAt(i) : 0x2e;
+    if (code === 0x2e) {
+      if (digits === 0 || value > 255 || part > 3) return undefined;
+      out[part++] = value;
+      value = 0;
+      digits = 0;
+    } else if (code >= 0x30 && code <= 0x39 && digits < 3) {
+      value = value * 10 + (code - 0x30);
+      digits++;
+    } else {
+      return undefined;
+    }
+  }
+  return part === 4 ? out : undefined;
+}
+
 export function formatAddress(raw: Uint8Array): string {
   if (raw.length === 4) return raw.join('.');
   const groups: string[] = [];
@@ -230,7 +253,8 @@ export function formatAddress(raw: Uint8Array): string {
 }
 
 export function parseAddress(text: string): Uint8Array {
-  if (/^\d+\.\d+\.\d+\.\d+$/.test(text)) return Uint8Array.from(text.split('.').map(Number));
+  const quad = dottedQuadBytes(text);
+  if (quad) return quad;
   const canonical = canonicalAddress(text);
   if (canonical === undefined) throw new RangeError(`not an IP address: ${JSON.stringify(text)}`);
   // Expand "::" and any embedded IPv4 tail into eight groups.

@@ -24,7 +24,7 @@ import { CONDITION, EXTENSION, type Layout } from './protocol.js';
 import { DH_IDS, ENCRYPTION_IDS, INTEGRITY_IDS, PRF_IDS } from './transforms.js';
 
 const hex = (b: Uint8Array | undefined) => (b === undefined ? '' : Buffer.from(b).toString('hex'));
-const equal = (a: Uint8Array | undefined, b: Uint8Array | undefined) => hex(a) === hex(b);
+const equal = (a: Uint8Array | undefined, b: Uint8Array | undefined) => (a === undefined || b === undefined ? a === b : Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b));
 
 const invert = <T extends string>(table: Readonly<Record<number, T | { name: T }>>): Map<string, number> =>
   new Map(Object.entries(table).map(([id, v]) => [typeof v === 'string' ? v : v.name, Number(id)]));
