@@ -137,6 +137,7 @@ function renderChild(child: ChildSa, showKeys: boolean, nowSeconds: number, inde
   const extras = [
     child.encapsulation ? `UDP ${child.encapsulation.sourcePort}->${child.encapsulation.destinationPort}` : undefined,
     child.mark ? `mark ${child.mark.value}/${child.mark.mask}` : undefined,
+    child.outputMark ? `output-mark ${child.outputMark.value}/${child.outputMark.mask}` : undefined,
     child.ifId !== undefined ? `if_id ${child.ifId}` : undefined,
     child.flags.length ? `flags ${child.flags.join(',')}` : undefined,
   ].filter((x) => x !== undefined);

@@ -123,4 +123,6 @@ export const PAYLOAD_LABELS = [
   'identityEncodings',
   'data',
   'remoteEap',
+  // XFRM output marks
+  'outputMark',
 ] as const;

@@ -122,7 +122,14 @@ export const ChildNegotiation = z.strictObject({
 });
 export type ChildNegotiation = z.infer<typeof ChildNegotiation>;
 
+/** XFRM state flags (struct xfrm_usersa_info `flags`), in bit order. */
 export const STATE_FLAGS = ['noecn', 'decap-dscp', 'nopmtudisc', 'wildrecv', 'icmp', 'af-unspec', 'align4'] as const;
+/**
+ * Extra state flags (XFRMA_SA_EXTRA_FLAGS). `dont-encap-dscp` is what strongSwan sets on
+ * outbound SAs unless `copy_dscp` includes `out`. (oseq-may-wrap, which lets a counter wrap
+ * without ESN, is not carried: a restore must never let a counter wrap.)
+ */
+export const EXTRA_STATE_FLAGS = ['dont-encap-dscp'] as const;
 
 export const ChildSa = z
   .strictObject({
@@ -142,8 +149,13 @@ export const ChildSa = z
     lifetime: Lifetime,
     encapsulation: Encapsulation.optional(),
     mark: Mark.optional(),
+    /**
+     * The mark the kernel sets on a packet once this SA has transformed it (XFRMA_SET_MARK and
+     * its mask; strongSwan's `set_mark_in`/`set_mark_out`), for routing or filtering it after.
+     */
+    outputMark: Mark.optional(),
     ifId: u32().optional(),
-    flags: z.array(z.enum(STATE_FLAGS)),
+    flags: z.array(z.enum([...STATE_FLAGS, ...EXTRA_STATE_FLAGS])),
     /** The selector the kernel stores with the SA (traffic it may carry); absent means any. */
     selector: Selector.optional(),
     negotiation: ChildNegotiation.optional(),
@@ -167,6 +179,10 @@ function checkChildSa(sa: ChildSa, issue: ReportIssue): void {
   for (const side of SIDES) {
     const family = familyOf(sa[side]);
     if (family && family !== sa.family) issue([side], `${family} address in an ${sa.family} SA`);
+  }
+
+  if (sa.outputMark && sa.outputMark.value === 0 && sa.outputMark.mask === 0) {
+    issue(['outputMark'], 'an output mark with value and mask 0 sets nothing: leave it out');
   }
 
   const wanted = KINDS_BY_PROTOCOL[sa.protocol];

@@ -15,6 +15,7 @@ import { familyOf } from '../../model/address.js';
 import { familyName, familyNumber, isZeroAddress, readAddress, writeAddress } from './address.js';
 import { type KernelCrypto, cryptoAttributes, cryptoToModel, parseCrypto } from './algorithms.js';
 import {
+  XFRM_SA_XFLAG,
   AF_UNSPEC,
   IPPROTO,
   NLM_F_ACK,
@@ -108,6 +109,8 @@ export interface KernelSa {
   replay?: KernelReplay;
   encap?: KernelEncap;
   mark?: KernelMark;
+  /** XFRMA_SET_MARK with XFRMA_SET_MARK_MASK (the kernel's default mask is all ones). */
+  outputMark?: KernelMark;
   ifId?: number;
   extraFlags?: number;
   /** XFRMA_SA_DIR (kernel 6.10 and later): 1 in, 2 out. */
@@ -130,6 +133,8 @@ const SA_ATTRIBUTES_HANDLED = new Set<number>([
   XFRMA.REPLAY_ESN_VAL,
   XFRMA.LTIME_VAL,
   XFRMA.MARK,
+  XFRMA.SET_MARK,
+  XFRMA.SET_MARK_MASK,
   XFRMA.IF_ID,
   XFRMA.SA_EXTRA_FLAGS,
   XFRMA.SA_DIR,
@@ -204,6 +209,10 @@ export function parseSaMessage(message: Pick<NetlinkMessage, 'payload'>): Kernel
   else if ((data = attributes.get(XFRMA.REPLAY_VAL))) sa.replay = { kind: 'legacy', window: info.replayWindow, state: parseReplayState(data) };
   if ((data = attributes.get(XFRMA.ENCAP))) sa.encap = parseEncap(data);
   if ((data = attributes.get(XFRMA.MARK))) sa.mark = parseMark(data);
+  if ((data = attributes.get(XFRMA.SET_MARK))) {
+    const mask = attributes.get(XFRMA.SET_MARK_MASK);
+    sa.outputMark = { value: readU32Attribute(data, 'XFRMA_SET_MARK'), mask: mask ? readU32Attribute(mask, 'XFRMA_SET_MARK_MASK') : 0xffff_ffff };
+  }
   if ((data = attributes.get(XFRMA.IF_ID))) sa.ifId = readU32Attribute(data, 'XFRMA_IF_ID');
   if ((data = attributes.get(XFRMA.SA_EXTRA_FLAGS))) sa.extraFlags = readU32Attribute(data, 'XFRMA_SA_EXTRA_FLAGS');
   if ((data = attributes.get(XFRMA.SA_DIR))) {
@@ -277,7 +286,8 @@ export function saToModel(sa: KernelSa, options: SaToModelOptions): ChildSa {
   if (!family) throw cannotHold(owner, `address family ${info.family}`);
   const mode = MODES[info.mode];
   if (!mode) throw cannotHold(owner, `mode ${info.mode}`);
-  if (sa.extraFlags) throw cannotHold(owner, `extra flags 0x${sa.extraFlags.toString(16)} (XFRMA_SA_EXTRA_FLAGS)`);
+  const extraFlags = sa.extraFlags ?? 0;
+  if (extraFlags & ~XFRM_SA_XFLAG.DONT_ENCAP_DSCP) throw cannotHold(owner, `extra flags 0x${extraFlags.toString(16)} (XFRMA_SA_EXTRA_FLAGS)`);
   if (!sa.replay) throw malformed(`${owner}: no replay state`);
 
   const flags: ChildSa['flags'] = [];
@@ -286,6 +296,7 @@ export function saToModel(sa: KernelSa, options: SaToModelOptions): ChildSa {
   });
   const known = (1 << STATE_FLAGS.length) - 1;
   if (info.flags & ~known & ~XFRM_STATE.ESN) throw cannotHold(owner, `state flags 0x${info.flags.toString(16)}`);
+  if (extraFlags & XFRM_SA_XFLAG.DONT_ENCAP_DSCP) flags.push('dont-encap-dscp');
 
   const child: ChildSa = {
     id: options.id,
@@ -308,6 +319,8 @@ export function saToModel(sa: KernelSa, options: SaToModelOptions): ChildSa {
     if (!isZeroAddress(sa.encap.oa, 0)) child.encapsulation.originalAddress = readAddress(sa.encap.oa, 0, family);
   }
   if (sa.mark) child.mark = { value: sa.mark.value, mask: sa.mark.mask };
+  // Value and mask both zero is no output mark (the kernel does not dump one).
+  if (sa.outputMark && (sa.outputMark.value !== 0 || sa.outputMark.mask !== 0)) child.outputMark = { value: sa.outputMark.value, mask: sa.outputMark.mask };
   if (sa.ifId !== undefined) child.ifId = sa.ifId;
   // The kernel fills in the SA's family when the selector has none (copy_from_user_state), so
   // a selector that is all zeros with that family is the one an SA without selector gets.
@@ -382,7 +395,11 @@ export function saFromModel(child: ChildSa, options: NewSaOptions = {}): { info:
   checkAddress(child.destination, child.family, owner, 'destination');
   const replay = sequenceFromModel(child.sequence, owner);
   let flags = 0;
-  for (const flag of child.flags) flags |= 1 << STATE_FLAGS.indexOf(flag);
+  let extraFlags = 0;
+  for (const flag of child.flags) {
+    if (flag === 'dont-encap-dscp') extraFlags |= XFRM_SA_XFLAG.DONT_ENCAP_DSCP;
+    else flags |= 1 << STATE_FLAGS.indexOf(flag);
+  }
   if (child.sequence.esn) flags |= XFRM_STATE.ESN;
 
   const daddr = new Uint8Array(16);
@@ -432,7 +449,9 @@ export function saFromModel(child: ChildSa, options: NewSaOptions = {}): { info:
     });
   }
   if (child.mark) attributes.push({ type: XFRMA.MARK, data: encodeMark(child.mark) });
+  if (child.outputMark) attributes.push(u32Attribute(XFRMA.SET_MARK, child.outputMark.value), u32Attribute(XFRMA.SET_MARK_MASK, child.outputMark.mask));
   if (child.ifId !== undefined) attributes.push(u32Attribute(XFRMA.IF_ID, child.ifId));
+  if (extraFlags !== 0) attributes.push(u32Attribute(XFRMA.SA_EXTRA_FLAGS, extraFlags));
   return { info, attributes };
 }
 

@@ -67,7 +67,14 @@ test('the dumps cover every kind the model has', (t) => {
   t.true(children.some((c) => c.mark !== undefined && c.ifId !== undefined && c.selector !== undefined));
   t.true(children.some((c) => c.lifetime.soft.bytes !== undefined && c.lifetime.hard.useSeconds !== undefined));
   const flags = new Set(children.flatMap((c) => c.flags));
-  t.is(flags.size, 7, `all seven state flags: ${[...flags].join(' ')}`);
+  t.is(flags.size, 8, `all seven state flags and the extra flag: ${[...flags].join(' ')}`);
+  t.deepEqual(
+    children.flatMap((c) => (c.outputMark ? [c.outputMark] : [])).sort((a, b) => a.value - b.value),
+    [
+      { value: 0x3, mask: 0xffff_ffff },
+      { value: 0x200, mask: 0xff00 },
+    ],
+  );
   t.true(model.policies.some((p) => p.action === 'block'));
   t.deepEqual([...new Set(model.policies.map((p) => p.direction))].sort(), ['fwd', 'in', 'out']);
   t.true(model.policies.some((p) => p.templates.length === 2 && p.templates[0]!.optional));
@@ -108,8 +115,10 @@ function ipLines(child: ChildSa): string[] {
     `src ${child.source} dst ${child.destination}`,
     `\tproto ${IP_PROTOCOL[child.protocol]} spi 0x${hex(child.spi)}(${spi}) reqid ${child.reqid}(${hex8(child.reqid)}) mode ${child.mode}`,
   ];
-  const flags = [...child.flags, ...(seq.esn ? ['esn'] : [])];
+  const extra: string[] = child.flags.filter((flag) => flag === 'dont-encap-dscp');
+  const flags = [...child.flags.filter((flag) => !extra.includes(flag)), ...(seq.esn ? ['esn'] : []), ...(extra.length > 0 ? ['extra_flag', ...extra] : [])];
   lines.push(`\treplay-window ${ring ? 0 : seq.windowSize} seq 0x00000000 flag ${flags.join(' ')}`);
+  if (child.outputMark) lines.push(`\toutput-mark 0x${child.outputMark.value.toString(16)}/0x${child.outputMark.mask.toString(16)}`);
   if (child.mark) lines.push(`\tmark 0x${child.mark.value.toString(16)}/0x${child.mark.mask.toString(16)}`);
   const crypto = child.crypto;
   if (crypto.kind === 'aead') lines.push(`\taead ${KERNEL_NAMES[crypto.algorithm]}${key(crypto.key)} ${crypto.icvBits}`);
@@ -261,10 +270,9 @@ test('NEWPOLICY for each dumped policy repeats the kernel\'s selector, templates
 
 const UNSUPPORTED_SAS: Record<string, RegExp> = {
   c0000020: /XFRMA_TFCPAD/,
-  c0000021: /XFRMA_SET_MARK, XFRMA_SET_MARK_MASK/,
   c0000022: /AEAD "rfc4543\(gcm\(aes\)\)" with a 128-bit ICV/,
   c0000023: /AES_CBC encryption without integrity protection/,
-  c0000024: /extra flags 0x1/,
+  c0000024: /extra flags 0x2/,
   c0000201: /IP protocol 4/,
 };
 
