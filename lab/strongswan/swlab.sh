@@ -274,14 +274,15 @@ swlab_prefix() {
 # swlab_use_prefix DIR NODE PREFIX: NODE runs PREFIX/libexec/ipsec/charon and PREFIX/sbin/swanctl
 # (e.g. lab/strongswan/build-charon6's 6.0.1) instead of Debian's. Its strongswan.conf keeps
 # only the plugins that PREFIX has (a minimal build lacks aes, sha2, pem, x509 and others, which
-# openssl covers). Call after swlab_setup, before the node starts.
+# openssl covers), plus ml and sha3 (ML-KEM) where PREFIX has them. Call after swlab_setup,
+# before the node starts.
 swlab_use_prefix() {
   local nodedir=$1/$2 prefix=$3 line name kept
   echo "$prefix" >"$nodedir/charon-prefix"
   while IFS= read -r line; do
     if [[ $line =~ ^(\ *load\ =\ )(.*)$ ]]; then
       kept=
-      for name in ${BASH_REMATCH[2]}; do
+      for name in ${BASH_REMATCH[2]} sha3 ml; do
         [[ -e $prefix/lib/ipsec/plugins/libstrongswan-$name.so ]] && kept+=" $name"
       done
       line=${BASH_REMATCH[1]}${kept# }

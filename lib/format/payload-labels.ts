@@ -125,4 +125,8 @@ export const PAYLOAD_LABELS = [
   'remoteEap',
   // XFRM output marks
   'outputMark',
+  // RFC 9370 additional key exchanges
+  'additionalKeyExchanges',
+  'additionalKey',
+  'intermediateKeys',
 ] as const;

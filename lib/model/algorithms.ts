@@ -81,6 +81,11 @@ export const DH_GROUPS = [
   'ECP_512_BP',
   'CURVE_25519',
   'CURVE_448',
+  // ML-KEM (FIPS 203), strongSwan 6: usually an additional key exchange (RFC 9370) after a
+  // classic one, for post-quantum protection of the keys.
+  'ML_KEM_512',
+  'ML_KEM_768',
+  'ML_KEM_1024',
 ] as const;
 
 export const COMPRESSION = ['DEFLATE', 'LZS', 'LZJH'] as const;

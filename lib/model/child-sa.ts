@@ -117,6 +117,9 @@ export const ChildNegotiation = z.strictObject({
   }),
   key: secret(bytes({ min: 1, max: 1024 })).optional(),
   dhGroup: z.enum(DH_GROUPS).optional(),
+  /** PFS with additional key exchanges (RFC 9370): their shared secrets joined, appended after the nonces. */
+  additionalKey: secret(bytes({ min: 1, max: 8192 })).optional(),
+  additionalKeyExchanges: z.array(z.enum(DH_GROUPS)).min(1).max(7).optional(),
   local: z.array(TrafficSelector),
   remote: z.array(TrafficSelector),
 });

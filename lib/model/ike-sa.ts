@@ -14,6 +14,8 @@ export const IkeProposal = z.strictObject({
   integrity: z.enum(integrityNames).optional(),
   prf: z.enum(prfNames),
   dhGroup: z.enum(DH_GROUPS),
+  /** RFC 9370 additional key exchanges, ADDITIONAL_KEY_EXCHANGE_1 first (strongSwan's `ke1_`...). */
+  additionalKeyExchanges: z.array(z.enum(DH_GROUPS)).min(1).max(7).optional(),
 });
 export type IkeProposal = z.infer<typeof IkeProposal>;
 
@@ -70,7 +72,21 @@ export const IkeTimes = z.strictObject({
  */
 export const IkeDerivation = z.strictObject({
   key: secret(bytes({ min: 1, max: 1024 })),
-  rekey: z.strictObject({ prf: z.enum(prfNames), skD: secret(bytes({ min: 1, max: 64 })) }).optional(),
+  rekey: z
+    .strictObject({
+      prf: z.enum(prfNames),
+      skD: secret(bytes({ min: 1, max: 64 })),
+      /** With additional key exchanges (RFC 9370 §2.2.2): their shared secrets joined, as charon appends them after the nonces. */
+      additionalKey: secret(bytes({ min: 1, max: 8192 })).optional(),
+    })
+    .optional(),
+  /**
+   * For an SA whose IKE_SA_INIT was followed by additional key exchanges (RFC 9370
+   * IKE_INTERMEDIATE): each one's shared secret, in order. Each round derives the keys again
+   * from the previous round's SK_d: SKEYSEED(n) = prf(SK_d(n-1), key(n) | Ni | Nr).
+   */
+  // Tagged as a whole: redaction goes by field name (lib/cli/render.ts).
+  intermediateKeys: secret(z.array(bytes({ min: 1, max: 2048 })).min(1).max(7)).optional(),
 });
 
 /**

@@ -19,7 +19,7 @@ import type { IkeSa } from '../../model/ike-sa.js';
 import type { HaAttribute, HaMessage } from './codec.js';
 import type { HaHost, HaTrafficSelector } from './encodings.js';
 import { identityToIke } from './identity.js';
-import { type ChildKeys, deriveChildKeys, deriveIkeKeys } from './keymat.js';
+import { type ChildKeys, type IkeKeyInput, deriveChildKeys, deriveIkeKeys } from './keymat.js';
 import { CONDITION, EXTENSION, type Layout } from './protocol.js';
 import { DH_IDS, ENCRYPTION_IDS, INTEGRITY_IDS, PRF_IDS } from './transforms.js';
 
@@ -87,18 +87,25 @@ function checkIkeKeys(ike: IkeSa, where: string): void {
   }
   const p = ike.proposal;
   const bits = encryptionLength(p.encryption.algorithm, p.encryption.keySize);
-  const keys = deriveIkeKeys({
-    prf: transformId(PRF_BY_NAME, 'PRF', p.prf, where),
-    encryption: transformId(ENCRYPTION_BY_NAME, 'encryption', p.encryption.algorithm, where),
-    ...(bits !== undefined ? { encryptionKeyBits: bits } : {}),
-    ...(p.integrity !== undefined ? { integrity: transformId(INTEGRITY_BY_NAME, 'integrity', p.integrity, where) } : {}),
-    nonceI: ike.nonces.ni,
-    nonceR: ike.nonces.nr,
-    sharedSecret: derivation.key,
-    spiI: ike.spiInitiator,
-    spiR: ike.spiResponder,
-    ...(derivation.rekey ? { rekey: { prf: transformId(PRF_BY_NAME, 'PRF', derivation.rekey.prf, where), skD: derivation.rekey.skD } } : {}),
-  });
+  const prf = transformId(PRF_BY_NAME, 'PRF', p.prf, where);
+  const round = (sharedSecret: Uint8Array, rekey?: IkeKeyInput['rekey'], additionalSecrets?: Uint8Array) =>
+    deriveIkeKeys({
+      prf,
+      encryption: transformId(ENCRYPTION_BY_NAME, 'encryption', p.encryption.algorithm, where),
+      ...(bits !== undefined ? { encryptionKeyBits: bits } : {}),
+      ...(p.integrity !== undefined ? { integrity: transformId(INTEGRITY_BY_NAME, 'integrity', p.integrity, where) } : {}),
+      nonceI: ike.nonces!.ni,
+      nonceR: ike.nonces!.nr,
+      sharedSecret,
+      spiI: ike.spiInitiator,
+      spiR: ike.spiResponder,
+      ...(rekey ? { rekey } : {}),
+      ...(additionalSecrets ? { additionalSecrets } : {}),
+    });
+  const r = derivation.rekey;
+  let keys = round(derivation.key, r ? { prf: transformId(PRF_BY_NAME, 'PRF', r.prf, where), skD: r.skD } : undefined, r?.additionalKey);
+  // RFC 9370 IKE_INTERMEDIATE: each further key exchange derives again from the SK_d before it.
+  for (const key of derivation.intermediateKeys ?? []) keys = round(key, { prf, skD: keys.skD });
   for (const name of ['skD', 'skAi', 'skAr', 'skEi', 'skEr', 'skPi', 'skPr'] as const) {
     if (!equal(keys[name], ike.keys[name])) {
       throw new GatewayError('strongswan.keys_mismatch', `${where}: ${name} derived from the context's nonces and shared secret differs from the context's own ${name}; charon would hold other keys than the peer`);
@@ -122,6 +129,7 @@ function childInitiator(ike: IkeSa, pair: { inbound: ChildSa; outbound: ChildSa 
     nonceI: n.nonces.ni,
     nonceR: n.nonces.nr,
     ...(n.key ? { sharedSecret: n.key } : {}),
+    ...(n.additionalKey ? { additionalSecrets: n.additionalKey } : {}),
   });
   const out = childKeysOf(pair.outbound);
   const inb = childKeysOf(pair.inbound);
@@ -172,6 +180,7 @@ export function planSync(context: Context, layout: Layout): PlannedIkeSa[] {
       }
       return { inbound, outbound, initiator: childInitiator(ike, { inbound, outbound }, `CHILD SA ${inbound.negotiation!.connection} ${hex(inbound.spi)}/${hex(outbound.spi)} of ${where}`) };
     });
+    checkKeyExchangesFit(ike, children, layout, where);
     return { ike, children, messages: messagesFor(ike, children, layout, where) };
   });
 }
@@ -192,6 +201,31 @@ function extensionsOf(ike: IkeSa): number {
   if (ike.extensions.mobike) e |= EXTENSION.mobike;
   if (ike.extensions.messageIdSync) e |= EXTENSION.ikeMessageIdSync;
   return e;
+}
+
+function addKesAttribute(names: readonly string[] | undefined, where: string): HaAttribute[] {
+  if (!names) return [];
+  return [{ name: 'algAddKes', value: names.map((name) => transformId(DH_BY_NAME, 'key exchange', name, where)) }];
+}
+
+/**
+ * Several key exchanges (RFC 9370) exist only from HA protocol version 4 (strongSwan 6.0.1) on:
+ * version 3 has no ADD_SECRET or ALG_ADD_KES, and a 6.0.0 or 5.x target would derive other keys.
+ * @throws GatewayError `strongswan.version_unsupported`
+ */
+function checkKeyExchangesFit(ike: IkeSa, children: ChildPair[], layout: Layout, where: string): void {
+  if (layout === 'v4' || layout === 'v5') return;
+  const d = ike.derivation;
+  const several =
+    ike.proposal.additionalKeyExchanges !== undefined ||
+    d?.intermediateKeys !== undefined ||
+    d?.rekey?.additionalKey !== undefined ||
+    children.some(({ inbound }) => inbound.negotiation?.additionalKey !== undefined || inbound.negotiation?.additionalKeyExchanges !== undefined);
+  if (several) {
+    throw new GatewayError('strongswan.version_unsupported', `${where} uses several key exchanges (RFC 9370), which the target's HA protocol version 3 cannot carry`, {
+      hint: 'the target must run strongSwan 6.0.1 or later (HA protocol version 4)',
+    });
+  }
 }
 
 function messagesFor(ike: IkeSa, children: ChildPair[], layout: Layout, where: string): Pick<HaMessage, 'type' | 'attributes'>[] {
@@ -215,11 +249,28 @@ function messagesFor(ike: IkeSa, children: ChildPair[], layout: Layout, where: s
     ...(p.integrity !== undefined ? ([{ name: 'algInteg', value: transformId(INTEGRITY_BY_NAME, 'integrity', p.integrity, where) }] as HaAttribute[]) : []),
     { name: 'algPrf', value: transformId(PRF_BY_NAME, 'PRF', p.prf, where) },
     ...(layout === 'v3-50' ? [] : ([{ name: 'algKe', value: transformId(DH_BY_NAME, 'key exchange', p.dhGroup, where) }] as HaAttribute[])),
+    ...addKesAttribute(p.additionalKeyExchanges, where),
     { name: 'nonceI', value: nonces.ni },
     { name: 'nonceR', value: nonces.nr },
     { name: 'secret', value: d.key },
+    ...(d.rekey?.additionalKey ? ([{ name: 'addSecret', value: d.rekey.additionalKey }] as HaAttribute[]) : []),
     { name: 'remoteAddr', value: host(ike.remote.address, ike.remote.port) },
   ];
+  // One IKE_ADD per IKE_INTERMEDIATE key exchange, without a proposal: the receiver derives its
+  // keys again from the SA's own SK_d, as charon does after each round.
+  const intermediate = (d.intermediateKeys ?? []).map(
+    (key): Pick<HaMessage, 'type' | 'attributes'> => ({
+      type: 'ikeAdd',
+      attributes: [
+        { name: 'ikeVersion', value: 2 },
+        { name: 'ikeId', value: id },
+        { name: 'nonceI', value: nonces.ni },
+        { name: 'nonceR', value: nonces.nr },
+        { name: 'secret', value: key },
+        { name: 'remoteAddr', value: host(ike.remote.address, ike.remote.port) },
+      ],
+    }),
+  );
   const conditions = conditionsOf(ike);
   const extensions = extensionsOf(ike);
   const encodings = ike.identityEncodings;
@@ -244,10 +295,7 @@ function messagesFor(ike: IkeSa, children: ChildPair[], layout: Layout, where: s
     { name: 'configName', value: ike.connection },
     { name: 'peerAddr', value: host(ike.remote.address, ike.remote.port) },
   ];
-  const messages: Pick<HaMessage, 'type' | 'attributes'>[] = [
-    { type: 'ikeAdd', attributes: add },
-    { type: 'ikeUpdate', attributes: update },
-  ];
+  const messages: Pick<HaMessage, 'type' | 'attributes'>[] = [{ type: 'ikeAdd', attributes: add }, ...intermediate, { type: 'ikeUpdate', attributes: update }];
   if (ike.remoteVirtualIps && ike.remoteVirtualIps.length > 0) {
     messages.push({
       type: 'ikeUpdate',
@@ -280,10 +328,12 @@ function messagesFor(ike: IkeSa, children: ChildPair[], layout: Layout, where: s
         ...(cbits !== undefined ? ([{ name: 'algEncrLen', value: cbits }] as HaAttribute[]) : []),
         ...(crypto.kind === 'cipher' ? ([{ name: 'algInteg', value: transformId(INTEGRITY_BY_NAME, 'integrity', crypto.integrity.algorithm, where) }] as HaAttribute[]) : []),
         ...(n.dhGroup !== undefined && layout !== 'v3-50' ? ([{ name: 'algKe', value: transformId(DH_BY_NAME, 'key exchange', n.dhGroup, where) }] as HaAttribute[]) : []),
+        ...addKesAttribute(n.additionalKeyExchanges, where),
         { name: 'esn', value: pair.inbound.sequence.esn ? 1 : 0 },
         { name: 'nonceI', value: n.nonces.ni },
         { name: 'nonceR', value: n.nonces.nr },
         ...(n.key ? ([{ name: 'secret', value: n.key }] as HaAttribute[]) : []),
+        ...(n.additionalKey ? ([{ name: 'addSecret', value: n.additionalKey }] as HaAttribute[]) : []),
         ...n.local.map((ts): HaAttribute => ({ name: 'localTs', value: selector(ts) })),
         ...n.remote.map((ts): HaAttribute => ({ name: 'remoteTs', value: selector(ts) })),
       ],

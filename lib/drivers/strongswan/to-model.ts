@@ -110,6 +110,7 @@ function ikeToModel(sa: TrackedIkeSa, id: string, children: ChildSa[], options: 
       ...(encryption.aead || sa.proposal.integrity === undefined ? {} : { integrity: resolveIntegrity(sa.proposal.integrity).name }),
       prf: resolvePrf(sa.proposal.prf).name,
       dhGroup: resolveDhGroup(sa.proposal.keyExchange),
+      ...additionalKeyExchanges(sa.proposal.additionalKeyExchanges, `IKE SA ${sa.key}`),
     },
     authentication: options.authentication(connection, sa),
     keys: { ...sa.keys },
@@ -128,16 +129,32 @@ function ikeToModel(sa: TrackedIkeSa, id: string, children: ChildSa[], options: 
     ...(sa.remoteEapId ? { remoteEapIdentity: formatIdentity(sa.remoteEapId) } : {}),
     ...identityEncodingsOf({ local: sa.localId, remote: sa.remoteId, remoteEap: sa.remoteEapId }),
     ...(vips.length > 0 ? { remoteVirtualIps: vips } : {}),
-    ...(sa.notDerivable === undefined
-      ? {
-          derivation: {
-            key: sa.sharedSecret,
-            ...(sa.rekeyedFrom ? { rekey: { prf: resolvePrf(sa.rekeyedFrom.prf).name, skD: sa.rekeyedFrom.skD } } : {}),
-          },
-        }
-      : {}),
+    derivation: {
+      key: sa.sharedSecret,
+      ...(sa.rekeyedFrom
+        ? {
+            rekey: {
+              prf: resolvePrf(sa.rekeyedFrom.prf).name,
+              skD: sa.rekeyedFrom.skD,
+              ...(sa.rekeyedFrom.additionalSecret ? { additionalKey: sa.rekeyedFrom.additionalSecret } : {}),
+            },
+          }
+        : {}),
+      ...(sa.intermediateSecrets ? { intermediateKeys: sa.intermediateSecrets } : {}),
+    },
     strongswan: { conditions: sa.conditions >>> 0, extensions: sa.extensions >>> 0 },
   };
+}
+
+/**
+ * ALG_ADD_KES as the model's list. A gap (0: ke2 without ke1) is refused: RFC 9370 allows it,
+ * strongSwan never proposes one, and the model has no spelling for it.
+ * @throws GatewayError `strongswan.unsupported_transform`
+ */
+function additionalKeyExchanges(ids: readonly number[] | undefined, where: string): { additionalKeyExchanges?: ReturnType<typeof resolveDhGroup>[] } {
+  if (!ids || ids.length === 0) return {};
+  if (ids.includes(0)) throw new GatewayError('strongswan.unsupported_transform', `${where} has a gap in its additional key exchanges (${ids.join(', ')})`);
+  return { additionalKeyExchanges: ids.map(resolveDhGroup) };
 }
 
 function selectorToModel(ts: HaTrafficSelector): TrafficSelector {
@@ -203,6 +220,8 @@ function childToModel(sa: TrackedIkeSa, child: TrackedChildSa, ikeSaId: string, 
         nonces: { ni: child.nonceI, nr: child.nonceR },
         ...(child.sharedSecret ? { key: child.sharedSecret } : {}),
         ...(child.keyExchange ? { dhGroup: resolveDhGroup(child.keyExchange) } : {}),
+        ...(child.additionalSecret ? { additionalKey: child.additionalSecret } : {}),
+        ...additionalKeyExchanges(child.additionalKeyExchanges, `CHILD SA ${hex(child.inboundSpi)}`),
         local: child.localTs.map(selectorToModel),
         remote: child.remoteTs.map(selectorToModel),
       },

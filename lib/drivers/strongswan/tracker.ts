@@ -19,6 +19,8 @@ export interface IkeProposalIds {
   integrity?: number;
   prf: number;
   keyExchange?: number;
+  /** ALG_ADD_KES (6.0.1+): ADDITIONAL_KEY_EXCHANGE_1.. methods, 0 for a gap. */
+  additionalKeyExchanges?: number[];
 }
 
 export interface TrackedIkeSa {
@@ -29,11 +31,14 @@ export interface TrackedIkeSa {
   nonceI: Uint8Array;
   nonceR: Uint8Array;
   keys: IkeKeys;
-  /** The key exchange's shared secret (SECRET), and for a rekey the old SA's PRF and SK_d. */
+  /**
+   * The key exchange's shared secret (SECRET); for a rekey the old SA's PRF and SK_d, and with
+   * additional key exchanges their secrets joined (ADD_SECRET).
+   */
   sharedSecret: Uint8Array;
-  rekeyedFrom?: { prf: number; skD: Uint8Array };
-  /** Why `sharedSecret`/`rekeyedFrom` cannot rebuild the keys (several key exchanges). */
-  notDerivable?: string;
+  rekeyedFrom?: { prf: number; skD: Uint8Array; additionalSecret?: Uint8Array };
+  /** 6.0.1+: the secrets of the IKE_INTERMEDIATE key exchanges that followed, in order (one IKE_ADD each). */
+  intermediateSecrets?: Uint8Array[];
   /** The key of the SA this one replaced by an IKE rekey. */
   rekeyOf?: string;
   addedAtMs: number;
@@ -80,8 +85,10 @@ export interface TrackedChildSa {
   remoteTs: HaTrafficSelector[];
   nonceI: Uint8Array;
   nonceR: Uint8Array;
-  /** The PFS shared secret, with PFS. */
+  /** The PFS shared secret, with PFS; with additional key exchanges their secrets joined. */
   sharedSecret?: Uint8Array;
+  additionalSecret?: Uint8Array;
+  additionalKeyExchanges?: number[];
   keys: ChildKeys;
   addedAtMs: number;
 }
@@ -190,7 +197,7 @@ export class HaTracker {
         spiR: id.spiR,
         rekey: { prf: existing.proposal.prf, skD: existing.keys.skD },
       });
-      existing.notDerivable = 'keys come from several key exchanges (RFC 9370)';
+      (existing.intermediateSecrets ??= []).push(secret);
       return { summary: `IKE_ADD ${short(key)} (additional key exchange)` };
     }
 
@@ -203,6 +210,8 @@ export class HaTracker {
     if (bits !== undefined) proposal.encryptionKeyBits = bits;
     if (integrity !== undefined) proposal.integrity = integrity;
     if (ke !== undefined) proposal.keyExchange = ke;
+    const addKes = valueOf(message, 'algAddKes');
+    if (addKes && addKes.length > 0) proposal.additionalKeyExchanges = addKes;
 
     const rekeyId = valueOf(message, 'ikeRekeyId');
     const oldSkd = valueOf(message, 'oldSkd');
@@ -211,6 +220,9 @@ export class HaTracker {
     // As charon does: OLD_SKD with ALG_OLD_PRF means rekey derivation, REKEY_ID or not (ipsec-ctx's
     // put sends no REKEY_ID: the target does not hold the old SA).
     const rekeyed = oldSkd !== undefined && oldPrf !== undefined;
+    // Further secrets are appended only in a rekey's derivation; a new SA gets them one
+    // IKE_ADD per IKE_INTERMEDIATE round instead.
+    if (addSecret && !rekeyed) return { summary: `IKE_ADD ${short(key)}`, warning: 'IKE_ADD with ADD_SECRET for an SA that is no rekey' };
     const keys = deriveIkeKeys({
       ...proposal,
       nonceI,
@@ -222,7 +234,6 @@ export class HaTracker {
       ...(rekeyed ? { rekey: { prf: oldPrf, skD: oldSkd } } : {}),
     });
     const sa: TrackedIkeSa = {
-      ...(addSecret ? { notDerivable: 'keys come from several key exchanges (RFC 9370)' } : {}),
       key,
       id,
       proposal,
@@ -230,7 +241,7 @@ export class HaTracker {
       nonceR,
       keys,
       sharedSecret: secret,
-      ...(rekeyed ? { rekeyedFrom: { prf: oldPrf, skD: oldSkd } } : {}),
+      ...(rekeyed ? { rekeyedFrom: { prf: oldPrf, skD: oldSkd, ...(addSecret ? { additionalSecret: addSecret } : {}) } } : {}),
       addedAtMs: this.nowMs(),
       conditions: 0,
       extensions: 0,
@@ -344,9 +355,12 @@ export class HaTracker {
         nonceI,
         nonceR,
         ...(secret ? { sharedSecret: secret } : {}),
+        ...(addSecret ? { additionalSecret: addSecret } : {}),
         keys,
         addedAtMs: this.nowMs(),
       };
+      const addKes = valueOf(message, 'algAddKes');
+      if (addKes && addKes.length > 0) child.additionalKeyExchanges = addKes;
       if (bits !== undefined) child.encryptionKeyBits = bits;
       if (integrity !== undefined) child.integrity = integrity;
       if (ke !== undefined) child.keyExchange = ke;

@@ -65,6 +65,9 @@ export const DH_IDS: Readonly<Record<number, (typeof DH_GROUPS)[number]>> = {
   30: 'ECP_512_BP',
   31: 'CURVE_25519',
   32: 'CURVE_448',
+  35: 'ML_KEM_512',
+  36: 'ML_KEM_768',
+  37: 'ML_KEM_1024',
 };
 
 function unknown(kind: string, id: number): GatewayError {

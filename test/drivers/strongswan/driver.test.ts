@@ -133,6 +133,58 @@ for (const [index, scenario] of SCENARIOS.entries()) {
   });
 }
 
+test('strongswan: an IKE SA with an IKE_INTERMEDIATE key exchange (RFC 9370) is read, put and read back with the same chained keys', (t) => {
+  // A fixture tracker, then what a 6.0.1 gateway sends after an ML-KEM round: an IKE_ADD
+  // without a proposal, whose secret chains the keys from the SA's own SK_d.
+  const scenario = SCENARIOS[0]!;
+  const tracker = new HaTracker(() => 1_795_000_000_000);
+  const types = scenario.datagrams.map((d) => decodeMessage(d.bytes).type);
+  let end = types.lastIndexOf('ikeDelete');
+  while (end > 0 && (types[end - 1] === 'ikeMidResponder' || types[end - 1] === 'status')) end--;
+  for (const { bytes } of scenario.datagrams.slice(0, end)) tracker.apply(decodeMessage(bytes));
+  const [tracked] = [...tracker.ikeSas.values()];
+  const mlkemSecret = new Uint8Array(32).fill(7);
+  const before = hex(tracked!.keys.skD);
+  const result = tracker.apply(
+    decodeMessage(
+      encodeMessage({
+        layout: 'v4',
+        type: 'ikeAdd',
+        attributes: [
+          { name: 'ikeVersion', value: 2 },
+          { name: 'ikeId', value: tracked!.id },
+          { name: 'nonceI', value: tracked!.nonceI },
+          { name: 'nonceR', value: tracked!.nonceR },
+          { name: 'secret', value: mlkemSecret },
+        ],
+      }),
+    ),
+  );
+  t.is(result.warning, undefined);
+  t.not(hex(tracked!.keys.skD), before, 'the round changed the keys');
+  // The fixture's CHILD SAs come from the SK_d before this made-up round: leave them out.
+  const read = trackerToContext(tracker, { source: 'gw', nowMs: 1_795_000_000_000, authentication: auth }).context;
+  const context = { ...read, ikeSas: [{ ...read.ikeSas[0]!, childSaIds: [] }], childSas: [] };
+  const ike = context.ikeSas[0]!;
+  t.deepEqual(ike.derivation?.intermediateKeys?.map(hex), [hex(mlkemSecret)]);
+  t.is(hex(ike.keys.skD), hex(tracked!.keys.skD));
+
+  // put to a 6.0.1 target: IKE_ADD, the intermediate IKE_ADD, then the rest; a receiver holds the same keys.
+  const plan = planSync(context, 'v4')[0]!;
+  t.deepEqual(plan.messages.slice(0, 3).map((m) => m.type), ['ikeAdd', 'ikeAdd', 'ikeUpdate']);
+  t.false(plan.messages.some((m) => m.type === 'childAdd'));
+  const receiver = new HaTracker(() => 1_795_000_000_000);
+  for (const message of plan.messages) t.is(receiver.apply(decodeMessage(encodeMessage({ layout: 'v4', ...message }), { strict: true })).warning, undefined);
+  const again = trackerToContext(receiver, { source: 'gw', nowMs: 1_795_000_000_000, authentication: auth }).context.ikeSas[0]!;
+  t.deepEqual(again.keys, ike.keys);
+  t.deepEqual(again.derivation, ike.derivation);
+
+  // A version-3 target cannot take it; a context whose chain does not give its keys is refused.
+  t.throws(() => planSync(context, 'v3'), { code: 'strongswan.version_unsupported', message: /several key exchanges \(RFC 9370\)/ });
+  const wrong = { ...ike, derivation: { ...ike.derivation!, intermediateKeys: [new Uint8Array(32).fill(8)] } };
+  t.throws(() => planSync({ ...context, ikeSas: [wrong] }, 'v4'), { code: 'strongswan.keys_mismatch' });
+});
+
 test('strongswan: put refuses contexts charon could not derive the same keys from', (t) => {
   const context = fixtureContext(0);
   const { derivation: _d, ...bare } = context.ikeSas[0]!;
