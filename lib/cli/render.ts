@@ -152,7 +152,9 @@ function renderChild(child: ChildSa, showKeys: boolean, nowSeconds: number, inde
 
 function renderIke(ike: IkeSa, children: ChildSa[], showKeys: boolean, nowSeconds: number): string[] {
   const p = ike.proposal;
-  const proposal = [`${p.encryption.algorithm}-${p.encryption.keySize}`, p.integrity, p.prf, p.dhGroup].filter(Boolean).join('/');
+  // As swanctl --list-sas spells a proposal: additional key exchanges as KE1_..., KE2_...
+  const additional = (p.additionalKeyExchanges ?? []).map((ke, i) => `KE${i + 1}_${ke}`);
+  const proposal = [`${p.encryption.algorithm}-${p.encryption.keySize}`, p.integrity, p.prf, p.dhGroup, ...additional].filter(Boolean).join('/');
   const ext = ike.extensions;
   const extensions = [
     ext.natLocal || ext.natRemote ? `NAT-T(${[ext.natLocal ? 'local' : '', ext.natRemote ? 'remote' : ''].filter(Boolean).join('+')})` : '',
