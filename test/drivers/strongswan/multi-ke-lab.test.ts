@@ -1,9 +1,9 @@
 /**
  * Live: a post-quantum hybrid tunnel (x25519 + ML-KEM-768, RFC 9370 additional key exchanges
- * for IKE and for CHILD SA PFS) moved between strongSwan 6.0.1 charons (HA protocol version
- * 4), as multi-ke-scenario.ts runs it: once right after the client connected (the IKE SA's
- * keys chain through an IKE_INTERMEDIATE round), once after A rekeyed the IKE SA (one
- * derivation with the ML-KEM secret appended). Asserted: get's IKE keys equal A's log, put is
+ * for IKE and for CHILD SA PFS) moved between strongSwan 6 charons, as multi-ke-scenario.ts
+ * runs it: on 6.0.1 (HA protocol version 4) right after the client connected (the IKE SA's
+ * keys chain through an IKE_INTERMEDIATE round), on 6.1.0 (version 5) after A rekeyed the IKE
+ * SA (one derivation with the ML-KEM secret appended). Asserted: get's IKE keys equal A's log, put is
  * taken by B without a refusal, traffic, DPD and rekeys carry on on B, and a get from B has
  * B's own keys.
  *
@@ -16,8 +16,14 @@ import { join } from 'node:path';
 import { inCi, missing as labMissing, runLabScenario } from './lab-availability.js';
 import { assertCarriesOnAfterMove } from './after-move.js';
 
-const CHARON6 = '/opt/ipsec-ctx/strongswan-6.0.1';
-const missing = labMissing ?? (existsSync(`${CHARON6}/lib/ipsec/plugins/libstrongswan-ml.so`) ? undefined : `strongSwan 6.0.1 with ML-KEM is not built in ${CHARON6} (lab/strongswan/build-charon6)`);
+const RUNS = [
+  { variant: 'initial', release: '6.0.1' },
+  { variant: 'rekeyed', release: '6.1.0' },
+] as const;
+const prefixOf = (release: string) => `/opt/ipsec-ctx/strongswan-${release}`;
+const missingFor = (release: string) =>
+  labMissing ??
+  (existsSync(`${prefixOf(release)}/lib/ipsec/plugins/libstrongswan-ml.so`) ? undefined : `strongSwan ${release} with ML-KEM is not built in ${prefixOf(release)} (lab/strongswan/build-charon6 --release ${release})`);
 const ALL_KEYS = { skD: true, skAi: true, skAr: true, skEi: true, skEr: true, skPi: true, skPr: true };
 
 interface Run {
@@ -35,8 +41,9 @@ interface Compared {
   ikeKeys: Record<string, boolean>;
 }
 
-for (const variant of ['initial', 'rekeyed'] as const) {
-  const title = `lab: a post-quantum hybrid tunnel (x25519 + ML-KEM-768) moves between strongSwan 6.0.1 charons with its chained keys (${variant === 'initial' ? 'keys from IKE_INTERMEDIATE' : 'after an IKE rekey'})`;
+for (const { variant, release } of RUNS) {
+  const missing = missingFor(release);
+  const title = `lab: a post-quantum hybrid tunnel (x25519 + ML-KEM-768) moves between strongSwan ${release} charons with its chained keys (${variant === 'initial' ? 'keys from IKE_INTERMEDIATE' : 'after an IKE rekey'})`;
   if (missing !== undefined && !inCi) {
     test(title, (t) => {
       t.log(`SKIPPED: ${missing}; run \`sudo lab/strongswan/install-deps\` and the tests as root`);
@@ -45,9 +52,9 @@ for (const variant of ['initial', 'rekeyed'] as const) {
     continue;
   }
   test(title, async (t) => {
-    if (missing !== undefined) return t.fail(`the strongSwan 6.0.1 lab cannot run in CI: ${missing}`);
+    if (missing !== undefined) return t.fail(`the strongSwan ${release} lab cannot run in CI: ${missing}`);
     t.timeout(180_000);
-    const flags = ['--with-b', '--charon', CHARON6, '--client-dpd', '4s', '--ike-proposal', 'aes256gcm16-prfsha384-x25519-ke1_mlkem768'];
+    const flags = ['--with-b', '--charon', prefixOf(release), '--client-dpd', '4s', '--ike-proposal', 'aes256gcm16-prfsha384-x25519-ke1_mlkem768'];
     flags.push('--esp-proposal', 'aes256gcm16-x25519-ke1_mlkem768', '--no-start', '--timeout', '150');
     const out = await runLabScenario(t, flags, 'multi-ke-scenario', [variant]);
     const r = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as Record<string, unknown>;
@@ -71,7 +78,7 @@ for (const variant of ['initial', 'rekeyed'] as const) {
 
     // put: B takes every message, and lists the SA with its proposal.
     t.is((r['put'] as Run).status, 0, (r['put'] as Run).stderr);
-    t.regex((r['put'] as Run).stderr, /the target speaks HA protocol version 4 \(strongSwan 6\.0\.1\)/);
+    t.true((r['put'] as Run).stderr.includes(`the target speaks HA protocol version ${release === '6.0.1' ? 4 : 5} (strongSwan ${release})`), (r['put'] as Run).stderr);
     t.is(r['gwbRefusals'], 0, "B's log shows no HA refusal or failed derivation");
     t.regex(r['listBText'] as string, /ESTABLISHED/);
     t.regex(r['listBText'] as string, /CURVE_25519\/KE1_ML_KEM_768/);

@@ -1,14 +1,14 @@
 /**
  * A post-quantum hybrid tunnel (x25519 plus ML-KEM-768 as an RFC 9370 additional key exchange,
- * for IKE and for the CHILD SA's PFS) moved between two strongSwan 6.0.1 charons. Runs inside
- * namespace gw of a lab made by
+ * for IKE and for the CHILD SA's PFS) moved between two strongSwan 6 charons (6.0.1 or 6.1.0).
+ * Runs inside namespace gw of a lab made by
  *
  *   lab/strongswan/with-lab --with-b --charon /opt/ipsec-ctx/strongswan-6.0.1 --client-dpd 4s \
  *     --ike-proposal aes256gcm16-prfsha384-x25519-ke1_mlkem768 \
  *     --esp-proposal aes256gcm16-x25519-ke1_mlkem768 --no-start -- \
  *     node dist/test/drivers/strongswan/multi-ke-scenario.js OUTDIR initial|rekeyed
  *
- * Steps: start A, B and the client (all 6.0.1); the client connects to A (IKE_SA_INIT, then
+ * Steps: start A, B and the client (all the same release); the client connects to A (IKE_SA_INIT, then
  * IKE_INTERMEDIATE with ML-KEM); ping; with `rekeyed`, A rekeys the IKE SA first (one
  * CREATE_CHILD_SA and an IKE_FOLLOWUP_KE); `ipsec-ctx get --move` on A (its RESYNC rekeys the
  * CHILD SA, with both key exchanges); the IKE keys in the blob are compared with the last set
