@@ -23,7 +23,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli, ipsecCtx, run, scenarioSetup, sleep } from './scenario-kit.js';
 
-const { out, dir, gwbNs, mark, step, pingOk, logOf, uri, finish } = scenarioSetup('kernel-counters-scenario.js OUTDIR [get|follow]');
+const { out, dir, gwbNs, mark, step, pingOk, logOf, uri, finish, startAll } = scenarioSetup('kernel-counters-scenario.js OUTDIR [get|follow]');
 const result: Record<string, unknown> = {};
 let stream: ReturnType<typeof spawn> | undefined;
 let follower: ReturnType<typeof spawn> | undefined;
@@ -87,11 +87,7 @@ async function clientVip(): Promise<string> {
 }
 
 try {
-  await step('start', 'gw');
-  await step('start', 'gwb');
-  await step('start', 'cl');
-  await sleep(2600); // each gateway takes all HA segments after its 2.1 s heartbeat timeout
-  mark('gateways up');
+  await startAll();
   for (const name of ['a', 'b']) ipsecCtx(['keygen', '-o', join(out, `${name}.key`)]);
   const pub = (name: string) => ipsecCtx(['keygen', '-y', join(out, `${name}.key`)]).stdout.trim();
   const pubB = pub('b');

@@ -17,7 +17,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listedSpis } from './scenarios.js';
-import { checkCarriesOnAfterMove, ipsecCtx, run, scenarioSetup, sleep } from './scenario-kit.js';
+import { checkCarriesOnAfterMove, ipsecCtx, run, scenarioSetup } from './scenario-kit.js';
 
 const kit = scenarioSetup('move-scenario.js OUTDIR [missing-connection|take]');
 const { out, dir, gwbNs, mark, step, pingOk, logOf, uri, finish } = kit;
@@ -25,12 +25,7 @@ const variant = process.argv[3] ?? 'move';
 const result: Record<string, unknown> = { variant };
 
 try {
-  await step('start', 'gw');
-  await step('start', 'gwb');
-  await step('start', 'cl');
-  // Without an HA peer each gateway takes all segments after its 2.1 s heartbeat timeout.
-  await sleep(2600);
-  mark('gateways up');
+  await kit.startAll();
 
   await step('initiate');
   result['pingBefore'] = await pingOk();

@@ -56,11 +56,7 @@ function open(blob: string, key: string, signer: string): Context {
 }
 
 try {
-  await step('start', 'gw');
-  await step('start', 'gwb');
-  await step('start', 'cl');
-  await sleep(2600);
-  mark('charons up');
+  await kit.startAll();
 
   await step('initiate');
   const listA = await step('swanctl', 'gw', '--list-sas');

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { listedSpis } from './scenarios.js';
 import { cli, env, root, run, runNode, scenarioSetup, sleep } from './scenario-kit.js';
 
-const { out, dir, gwbNs, mark, step, logOf, uri, finish } = scenarioSetup('scale-scenario.js OUTDIR', 90_000);
+const { out, dir, gwbNs, mark, step, logOf, uri, finish, startAll } = scenarioSetup('scale-scenario.js OUTDIR', 90_000);
 const interrupted = join(root, 'dist', 'test', 'drivers', 'strongswan', 'put-interrupted.js');
 const clNs = env('SWLAB_CL_NS');
 const result: Record<string, unknown> = {};
@@ -46,11 +46,7 @@ const pingAll = async (): Promise<number> => {
 };
 
 try {
-  await step('start', 'gw');
-  await step('start', 'gwb');
-  await step('start', 'cl');
-  await sleep(2600);
-  mark('charons up');
+  await startAll();
 
   let t0 = Date.now();
   await step('initiate-all', '10');
