@@ -25,8 +25,8 @@ import { SCENARIOS } from './scenarios.js';
 const hex = (b: Uint8Array | undefined) => (b === undefined ? undefined : Buffer.from(b).toString('hex'));
 const auth = () => ({ local: 'psk' as const, remote: 'psk' as const });
 
-/** A fixture replayed up to its snapshot, as the model. */
-function fixtureContext(index = 0): Context {
+/** A fixture's datagrams replayed into a tracker up to its snapshot. */
+function fixtureTracker(index = 0): HaTracker {
   const datagrams = SCENARIOS[index]!.datagrams;
   const tracker = new HaTracker(() => 1_795_000_000_000);
   // Up to the snapshot, before the client's disconnect (its DELETE request's MID and the IKE_DELETE).
@@ -34,7 +34,12 @@ function fixtureContext(index = 0): Context {
   let end = types.lastIndexOf('ikeDelete');
   while (end > 0 && (types[end - 1] === 'ikeMidResponder' || types[end - 1] === 'status')) end--;
   for (const { bytes } of datagrams.slice(0, end)) tracker.apply(decodeMessage(bytes));
-  return trackerToContext(tracker, { source: 'gw', nowMs: 1_795_000_000_000, authentication: auth }).context;
+  return tracker;
+}
+
+/** A fixture replayed up to its snapshot, as the model. */
+function fixtureContext(index = 0): Context {
+  return trackerToContext(fixtureTracker(index), { source: 'gw', nowMs: 1_795_000_000_000, authentication: auth }).context;
 }
 
 test('strongswan: URIs name the HA address, the bind address and vici', (t) => {
@@ -136,12 +141,7 @@ for (const [index, scenario] of SCENARIOS.entries()) {
 test('strongswan: an IKE SA with an IKE_INTERMEDIATE key exchange (RFC 9370) is read, put and read back with the same chained keys', (t) => {
   // A fixture tracker, then what a 6.0.1 gateway sends after an ML-KEM round: an IKE_ADD
   // without a proposal, whose secret chains the keys from the SA's own SK_d.
-  const scenario = SCENARIOS[0]!;
-  const tracker = new HaTracker(() => 1_795_000_000_000);
-  const types = scenario.datagrams.map((d) => decodeMessage(d.bytes).type);
-  let end = types.lastIndexOf('ikeDelete');
-  while (end > 0 && (types[end - 1] === 'ikeMidResponder' || types[end - 1] === 'status')) end--;
-  for (const { bytes } of scenario.datagrams.slice(0, end)) tracker.apply(decodeMessage(bytes));
+  const tracker = fixtureTracker();
   const [tracked] = [...tracker.ikeSas.values()];
   const mlkemSecret = new Uint8Array(32).fill(7);
   const before = hex(tracked!.keys.skD);

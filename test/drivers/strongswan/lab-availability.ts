@@ -26,6 +26,15 @@ export const missing =
         ? 'strongSwan with the ha plugin is not installed'
         : undefined;
 
+/** Where lab/strongswan/build-charon6 installs strongSwan `release` (6.0.1, 6.1.0). */
+export const charon6Prefix = (release: string) => `/opt/ipsec-ctx/strongswan-${release}`;
+
+/** Why a lab with strongSwan `release` cannot run here (`file` under its prefix is missing), or undefined. */
+export function charon6Missing(release: string, file = 'libexec/ipsec/charon'): string | undefined {
+  if (missing !== undefined) return missing;
+  return existsSync(join(charon6Prefix(release), file)) ? undefined : `strongSwan ${release} is not built in ${charon6Prefix(release)}, or without ${file} (lab/strongswan/build-charon6 --release ${release})`;
+}
+
 /** The proposal sets the move scenarios run with: with-lab flags, and a name for the test title. */
 export const LAB_PROPOSALS = [
   { name: 'AES-GCM, x25519', args: [] },

@@ -11,19 +11,15 @@
  * message otherwise, except in CI (CI=true), where a lab that cannot run is a failure.
  */
 import test from 'ava';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { inCi, missing as labMissing, runLabScenario } from './lab-availability.js';
+import { charon6Missing, charon6Prefix, inCi, runLabScenario } from './lab-availability.js';
 import { assertCarriesOnAfterMove } from './after-move.js';
 
 const RUNS = [
   { variant: 'initial', release: '6.0.1' },
   { variant: 'rekeyed', release: '6.1.0' },
 ] as const;
-const prefixOf = (release: string) => `/opt/ipsec-ctx/strongswan-${release}`;
-const missingFor = (release: string) =>
-  labMissing ??
-  (existsSync(`${prefixOf(release)}/lib/ipsec/plugins/libstrongswan-ml.so`) ? undefined : `strongSwan ${release} with ML-KEM is not built in ${prefixOf(release)} (lab/strongswan/build-charon6 --release ${release})`);
 const ALL_KEYS = { skD: true, skAi: true, skAr: true, skEi: true, skEr: true, skPi: true, skPr: true };
 
 interface Run {
@@ -42,7 +38,7 @@ interface Compared {
 }
 
 for (const { variant, release } of RUNS) {
-  const missing = missingFor(release);
+  const missing = charon6Missing(release, 'lib/ipsec/plugins/libstrongswan-ml.so');
   const title = `lab: a post-quantum hybrid tunnel (x25519 + ML-KEM-768) moves between strongSwan ${release} charons with its chained keys (${variant === 'initial' ? 'keys from IKE_INTERMEDIATE' : 'after an IKE rekey'})`;
   if (missing !== undefined && !inCi) {
     test(title, (t) => {
@@ -54,7 +50,7 @@ for (const { variant, release } of RUNS) {
   test(title, async (t) => {
     if (missing !== undefined) return t.fail(`the strongSwan ${release} lab cannot run in CI: ${missing}`);
     t.timeout(180_000);
-    const flags = ['--with-b', '--charon', prefixOf(release), '--client-dpd', '4s', '--ike-proposal', 'aes256gcm16-prfsha384-x25519-ke1_mlkem768'];
+    const flags = ['--with-b', '--charon', charon6Prefix(release), '--client-dpd', '4s', '--ike-proposal', 'aes256gcm16-prfsha384-x25519-ke1_mlkem768'];
     flags.push('--esp-proposal', 'aes256gcm16-x25519-ke1_mlkem768', '--no-start', '--timeout', '150');
     const out = await runLabScenario(t, flags, 'multi-ke-scenario', [variant]);
     const r = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as Record<string, unknown>;

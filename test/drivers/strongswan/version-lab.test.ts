@@ -13,9 +13,9 @@
  * otherwise, except in CI (CI=true), where a lab that cannot run is a failure.
  */
 import test from 'ava';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LAB_PROPOSALS, inCi, missing as labMissing, runLabScenario } from './lab-availability.js';
+import { LAB_PROPOSALS, charon6Missing, charon6Prefix, inCi, runLabScenario } from './lab-availability.js';
 import { assertCarriesOnAfterMove } from './after-move.js';
 
 /** Each strongSwan 6 release B runs, the HA version it speaks, and the proposal sets it is tested with. */
@@ -23,9 +23,6 @@ const TARGETS = [
   { release: '6.0.1', ha: 4, proposals: LAB_PROPOSALS },
   { release: '6.1.0', ha: 5, proposals: LAB_PROPOSALS.slice(0, 1) },
 ] as const;
-const prefixOf = (release: string) => `/opt/ipsec-ctx/strongswan-${release}`;
-const missingFor = (release: string) =>
-  labMissing ?? (existsSync(`${prefixOf(release)}/libexec/ipsec/charon`) ? undefined : `strongSwan ${release} is not built in ${prefixOf(release)} (lab/strongswan/build-charon6 --release ${release})`);
 
 interface Listed {
   ike: string[];
@@ -60,7 +57,7 @@ interface Result {
 }
 
 for (const { release, ha, proposals } of TARGETS) {
-  const missing = missingFor(release);
+  const missing = charon6Missing(release);
   if (missing !== undefined && !inCi) {
     test(`lab: move a tunnel from strongSwan 5.9.8 (HA v3) to ${release} (HA v${ha})`, (t) => {
       t.log(`SKIPPED: ${missing}; run \`sudo lab/strongswan/install-deps\` and the tests as root`);
@@ -72,7 +69,7 @@ for (const { release, ha, proposals } of TARGETS) {
     test(`lab: get --move from charon 5.9.8 (HA v3), put to charon ${release} (HA v${ha}): B carries on the same SAs, and a get from B has B's own keys (${proposal.name})`, async (t) => {
       if (missing !== undefined) return t.fail(`the strongSwan ${release} lab cannot run in CI: ${missing}`);
       t.timeout(180_000);
-      const out = await runLabScenario(t, ['--with-b', '--gwb-charon', prefixOf(release), '--client-dpd', '4s', ...proposal.args, '--no-start', '--timeout', '150'], 'version-scenario');
+      const out = await runLabScenario(t, ['--with-b', '--gwb-charon', charon6Prefix(release), '--client-dpd', '4s', ...proposal.args, '--no-start', '--timeout', '150'], 'version-scenario');
       const r = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as Result;
       t.log((r['timeline'] as string[]).join('\n'));
       t.is(r.error, undefined, r.error);
