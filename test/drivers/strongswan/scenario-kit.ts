@@ -115,19 +115,33 @@ export async function checkCarriesOnAfterMove(kit: ScenarioKit, result: Record<s
   result['gwbDpdAnswered'] = /parsed INFORMATIONAL request \d+ \[ \]/.test(logOf('gwb').slice(marks.gwb));
   mark('dpd');
 
-  const listBefore = listedSpis(await step('swanctl', 'gwb', '--list-sas'));
+  // A rekey is asynchronous (swanctl returns once it is queued), and with several labs on two
+  // cores it can take a few seconds: B's listing is polled until it shows the new SA, for up to
+  // 8 s. The conditions are the same as with one look.
+  const listedOn = async (node: string) => listedSpis(await step('swanctl', node, '--list-sas'));
+  const pollB = async (done: (listed: ReturnType<typeof listedSpis>) => boolean) => {
+    let listed = await listedOn('gwb');
+    for (let waited = 0; !done(listed) && waited < 8000; waited += 500) {
+      await sleep(500);
+      listed = await listedOn('gwb');
+    }
+    return listed;
+  };
+
+  const listBefore = await listedOn('gwb');
   await step('swanctl', 'gwb', '--rekey', '--child', 'net');
   await sleep(1500);
-  const listChild = listedSpis(await step('swanctl', 'gwb', '--list-sas'));
-  result['childRekeyed'] = listChild.childIn.some((spi) => !listBefore.childIn.includes(spi));
+  const childRekeyed = (listed: ReturnType<typeof listedSpis>) => listed.childIn.some((spi) => !listBefore.childIn.includes(spi));
+  result['childRekeyed'] = childRekeyed(await pollB(childRekeyed));
   result['pingAfterChildRekey'] = await pingOk();
   mark('child rekey');
 
   await step('swanctl', 'gwb', '--rekey', '--ike', 'rw');
   await sleep(1500);
-  const listIke = listedSpis(await step('swanctl', 'gwb', '--list-sas'));
-  const listClient = listedSpis(await step('swanctl', 'cl', '--list-sas'));
-  result['ikeRekeyed'] = listIke.ike.length === 1 && !listBefore.ike.includes(listIke.ike[0] as string);
+  const ikeRekeyed = (listed: ReturnType<typeof listedSpis>) => listed.ike.length === 1 && !listBefore.ike.includes(listed.ike[0] as string);
+  const listIke = await pollB(ikeRekeyed);
+  const listClient = await listedOn('cl');
+  result['ikeRekeyed'] = ikeRekeyed(listIke);
   result['clientSeesNewIke'] = listClient.ike.length === 1 && listClient.ike[0] === listIke.ike[0];
   result['pingAfterIkeRekey'] = await pingOk();
   mark('ike rekey');
